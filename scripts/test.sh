@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The whole test suite. Installs what the tests need when it is missing (redis-server,
+# chromium and oathtool from Debian's packages) and fails, never skips, when it cannot.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+command -v oathtool >/dev/null 2>&1 || need+=(oathtool)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "test: installing ${need[*]} from Debian's packages"
+  if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+command -v redis-server >/dev/null || { echo "test: redis-server is required" >&2; exit 1; }
+[ -x /usr/bin/chromium ] || { echo "test: /usr/bin/chromium is required" >&2; exit 1; }
+
+[ -d node_modules ] || npm ci
+
+npx tsc --noEmit -p .
+npx mocha "$@"
