@@ -1,0 +1,80 @@
+/**
+ * Stable error codes. Pages pick their message by code, JSON answers carry it, tests assert on
+ * it; the English text lives in the messages table, not here.
+ */
+export const ErrorCodes = {
+  /** Options given to `secondFactor()` are wrong: thrown at start-up. */
+  INVALID_OPTION: 'invalid_option',
+  /** The code was well formed but wrong (or already used, or expired). */
+  INVALID_CODE: 'invalid_code',
+  /** The code was not six digits. */
+  MALFORMED_CODE: 'malformed_code',
+  /** Too many failed codes: the second factor is locked for a while. */
+  LOCKED: 'locked',
+  /** The form's CSRF token was missing or wrong. */
+  CSRF: 'csrf',
+  /** The request body was larger than any form of ours. */
+  PAYLOAD_TOO_LARGE: 'payload_too_large',
+  /** The request body could not be parsed. */
+  BAD_REQUEST: 'bad_request',
+  /** No sign-in is waiting for a second factor in this session (or it expired). */
+  NOT_PENDING: 'not_pending',
+  /** The store (Redis) failed: we cannot verify, so nothing opens. */
+  STORE_UNAVAILABLE: 'store_unavailable',
+  /** The text-message provider failed to accept the message. */
+  SMS_FAILED: 'sms_failed',
+  /** A new text message was asked for before the cooldown ended. */
+  RESEND_COOLDOWN: 'resend_cooldown',
+  /** Too many text messages for this account or number in the last hour. */
+  SMS_QUOTA: 'sms_quota',
+  /** The phone number is not a valid US number. */
+  INVALID_PHONE: 'invalid_phone',
+  /** The action is not allowed for this person or in this mode. */
+  FORBIDDEN: 'forbidden',
+  /** Nothing (that you may see) is there. */
+  NOT_FOUND: 'not_found',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+const defaultStatus: Record<ErrorCode, number> = {
+  invalid_option: 500,
+  invalid_code: 401,
+  malformed_code: 400,
+  locked: 429,
+  csrf: 403,
+  payload_too_large: 413,
+  bad_request: 400,
+  not_pending: 401,
+  store_unavailable: 503,
+  sms_failed: 502,
+  resend_cooldown: 429,
+  sms_quota: 429,
+  invalid_phone: 400,
+  forbidden: 403,
+  not_found: 404,
+};
+
+/** The one error type of this package: a stable `code` and the HTTP `status` it maps to. */
+export class TwoFactorError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  /** Seconds until trying again makes sense (lockout, cooldown), when known. */
+  readonly retryAfterSeconds?: number;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { status?: number; retryAfterSeconds?: number; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'TwoFactorError';
+    this.code = code;
+    this.status = options.status ?? defaultStatus[code];
+    if (options.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+}
+
+export function isTwoFactorError(value: unknown): value is TwoFactorError {
+  return value instanceof TwoFactorError;
+}

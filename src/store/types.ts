@@ -1,0 +1,78 @@
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
+
+/** The second factor a person has enrolled. */
+export type FactorMethod = 'totp' | 'sms';
+
+/**
+ * What the store keeps about one person. Secrets and phone numbers arrive here already
+ * encrypted: a store never sees them in clear.
+ */
+export interface UserRecord {
+  /** Enrolment generation of the portal-wide switch this record belongs to. */
+  readonly generation: number;
+  /** Enrolled method; absent when the person has not enrolled. */
+  readonly method?: FactorMethod;
+  /** Random id of this enrolment: remembered devices and codes are bound to it. */
+  readonly factorId?: string;
+  /** Encrypted TOTP secret (method `totp`). */
+  readonly secret?: string;
+  /** Encrypted E.164 phone number (method `sms`). */
+  readonly phone?: string;
+  /** Last four digits of the phone, kept for the masked display. */
+  readonly phoneLast4?: string;
+  /** Keyed hashes of the unused recovery codes. */
+  readonly recoveryCodes?: readonly string[];
+  /** When the person enrolled (ms since the epoch). */
+  readonly enrolledAt?: number;
+  /** When the person chose "Skip for now" (ms since the epoch). */
+  readonly skippedAt?: number;
+}
+
+/** Options for an attempt limiter created by a store (rate-limiter-flexible's names). */
+export interface LimiterOptions {
+  /** Namespace of the limiter's keys. */
+  readonly keyPrefix: string;
+  /** Attempts allowed per window. */
+  readonly points: number;
+  /** Window length in seconds. */
+  readonly duration: number;
+  /** Once over the limit, the key stays blocked this many seconds (0: until the window ends). */
+  readonly blockDuration?: number;
+}
+
+/**
+ * Where second-factor state lives. Two implementations ship (`MemoryStore`, `RedisStore`);
+ * a team can write its own and check it with the exported contract suite.
+ *
+ * Every method is atomic on its own: the flow never reads, compares and writes a counter or
+ * a one-time code in separate steps, so parallel requests and several app instances agree.
+ */
+export interface TwoFactorStore {
+  /** The person's record, or `null` when there is none. */
+  getUser(userId: string): Promise<UserRecord | null>;
+  /** Replaces the person's record. */
+  saveUser(userId: string, record: UserRecord): Promise<void>;
+  /** Removes the person's record. */
+  deleteUser(userId: string): Promise<void>;
+
+  /** A short-lived or settings value, or `null`. */
+  get(key: string): Promise<string | null>;
+  /** Writes a value, expiring after `ttlSeconds` when given. */
+  set(key: string, value: string, ttlSeconds?: number): Promise<void>;
+  /** Writes a value only when the key is absent; `true` when it was written. */
+  setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
+  /** Reads and removes a value in one step; of parallel callers at most one gets it. */
+  take(key: string): Promise<string | null>;
+  /** Removes keys (absent ones are ignored). */
+  delete(...keys: string[]): Promise<void>;
+  /** Atomically adds `by` to an integer value (absent counts as 0) and returns the result. */
+  increment(key: string, by?: number): Promise<number>;
+  /**
+   * Stores `value` only when it is greater than the number stored at `key` (absent: always).
+   * Returns `true` when it was stored. Used to accept each TOTP time step at most once.
+   */
+  setIfGreater(key: string, value: number): Promise<boolean>;
+
+  /** An attempt limiter whose counts live where this store's data lives. */
+  createLimiter(options: LimiterOptions): RateLimiterAbstract;
+}
