@@ -1,0 +1,151 @@
+import { RedisStore as SessionRedisStore } from 'connect-redis';
+import express, { type Express } from 'express';
+import session from 'express-session';
+import helmet from 'helmet';
+import passport from 'passport';
+import { Strategy as LocalStrategy } from 'passport-local';
+import { timingSafeEqual } from 'node:crypto';
+import type { RedisClientType } from 'redis';
+import { secondFactor, MemoryStore, RedisStore, type SecondFactor, type SecondFactorOptions, type TwoFactorStore } from '../../src/index.js';
+import { DEMO_PASSWORD, demoUsers, findByUsername, findUser, type PortalUser } from './users.js';
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface User extends PortalUser {}
+  }
+}
+
+export interface PortalOptions {
+  /** A connected node-redis client: sessions and 2FA state then live in Redis. */
+  readonly redis?: RedisClientType<any, any, any, any, any>;
+  /** Options passed on to secondFactor() (store and issuer have portal defaults). */
+  readonly secondFactor?: Partial<SecondFactorOptions>;
+  /** Session secret. */
+  readonly sessionSecret?: string;
+  /** Set the Secure flag on cookies (behind HTTPS). */
+  readonly secureCookies?: boolean;
+}
+
+export interface Portal {
+  readonly app: Express;
+  readonly twoFactor: SecondFactor;
+  readonly store: TwoFactorStore;
+}
+
+const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function page(title: string, body: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escape(title)} · Acme Portal</title><link rel="stylesheet" href="/2fa/assets/second-factor.css"></head>
+<body><header class="sf-header"><span class="sf-brand">Acme Portal</span></header>
+<main id="main" class="sf-main"><div class="sf-card">${body}</div></main></body></html>`;
+}
+
+function passwordMatches(given: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(DEMO_PASSWORD);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The example portal: passport-local, express-session, the second factor in front of everything. */
+export function createPortal(options: PortalOptions = {}): Portal {
+  const app = express();
+  app.set('trust proxy', 'loopback');
+  app.use(helmet());
+
+  const store: TwoFactorStore = options.secondFactor?.store ?? (options.redis ? new RedisStore({ client: options.redis }) : new MemoryStore());
+
+  const sessionStore = options.redis ? new SessionRedisStore({ client: options.redis, prefix: 'portal-sess:' }) : undefined;
+  app.use(
+    session({
+      name: 'portal.sid',
+      secret: options.sessionSecret ?? 'portal-demo-session-secret-change-me',
+      resave: false,
+      saveUninitialized: false,
+      ...(sessionStore ? { store: sessionStore } : {}),
+      cookie: { httpOnly: true, sameSite: 'lax', secure: options.secureCookies ?? false, maxAge: 8 * 60 * 60 * 1000 },
+    }),
+  );
+
+  passport.use(
+    new LocalStrategy((username, password, done) => {
+      const user = findByUsername(username);
+      if (!user || !passwordMatches(password)) return done(null, false);
+      return done(null, user);
+    }),
+  );
+  passport.serializeUser((user, done) => done(null, user.id));
+  passport.deserializeUser((id: string, done) => done(null, findUser(id) ?? false));
+  app.use(passport.initialize());
+  app.use(passport.session());
+
+  const twoFactor = secondFactor({
+    issuer: 'Acme Portal',
+    ...options.secondFactor,
+    store,
+  });
+
+  app.get('/login', (req, res) => {
+    const returnTo = typeof req.query.returnTo === 'string' ? req.query.returnTo : '';
+    const failed = req.query.failed === '1';
+    res.type('html').send(
+      page(
+        'Sign in',
+        `<h1>Sign in</h1>
+${failed ? '<div class="sf-alert" role="alert"><p>Wrong username or password.</p></div>' : ''}
+<form method="post" action="/login">
+<input type="hidden" name="returnTo" value="${escape(returnTo)}">
+<div class="sf-field"><label for="username">Username</label><input id="username" name="username" type="text" autocomplete="username" required autofocus></div>
+<div class="sf-field"><label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required></div>
+<button type="submit" class="sf-button">Sign in</button>
+</form>
+<p class="sf-hint">Demo accounts: ${demoUsers.map((u) => `<code>${escape(u.username)}</code>`).join(', ')}; password <code>${DEMO_PASSWORD}</code>.</p>`,
+      ),
+    );
+  });
+
+  app.post(
+    '/login',
+    express.urlencoded({ extended: false, limit: '4kb' }),
+    passport.authenticate('local', { failureRedirect: '/login?failed=1' }),
+    twoFactor.afterLogin,
+  );
+
+  app.use('/2fa', twoFactor.router);
+  app.use(twoFactor.guard);
+
+  app.post('/logout', (req, res, next) => {
+    req.logout((error) => {
+      if (error) return next(error);
+      req.session.destroy(() => res.redirect(303, '/login'));
+    });
+  });
+
+  const requireLogin: express.RequestHandler = (req, res, next) => {
+    if (req.user) return next();
+    if (req.accepts(['html', 'json']) === 'json') return res.status(401).json({ error: 'not_signed_in' });
+    return res.redirect(303, `/login?returnTo=${encodeURIComponent(req.originalUrl)}`);
+  };
+
+  app.get('/', (_req, res) => res.redirect(303, '/dashboard'));
+
+  app.get('/dashboard', requireLogin, (req, res) => {
+    const user = req.user!;
+    res.type('html').send(
+      page(
+        'Dashboard',
+        `<h1>Dashboard</h1><p>Welcome, <strong>${escape(user.name)}</strong> (${escape(user.role)}, ${escape(user.firm)}).</p>
+<p>You signed in with your password and a second factor.</p>
+<form method="post" action="/logout"><button type="submit" class="sf-button sf-secondary">Sign out</button></form>`,
+      ),
+    );
+  });
+
+  app.get('/api/me', requireLogin, (req, res) => {
+    const user = req.user!;
+    res.json({ id: user.id, name: user.name, role: user.role });
+  });
+
+  return { app, twoFactor, store };
+}

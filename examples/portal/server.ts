@@ -1,0 +1,34 @@
+import { createClient, type RedisClientType } from 'redis';
+import { createPortal } from './app.js';
+
+/**
+ * Runs the example portal. Embedded defaults: in-memory sessions and 2FA state, text messages
+ * printed on the console. REDIS_URL moves both into Redis; PORT picks the port.
+ */
+const port = Number(process.env.PORT ?? 3000);
+let redis: RedisClientType<any, any, any, any, any> | undefined;
+if (process.env.REDIS_URL) {
+  redis = createClient({ url: process.env.REDIS_URL, disableOfflineQueue: true });
+  redis.on('error', (error: Error) => console.error(`redis: ${error.message}`));
+  await redis.connect();
+}
+
+const { app } = createPortal({
+  ...(redis ? { redis } : {}),
+  secondFactor: {
+    ...(process.env.ENCRYPTION_KEY ? { encryptionKey: process.env.ENCRYPTION_KEY } : {}),
+    onEvent: (event) => console.log(`[event] ${event.type} user=${event.userId}${event.method ? ` method=${event.method}` : ''}${event.actorId ? ` actor=${event.actorId}` : ''}${event.outcome ? ` outcome=${event.outcome}` : ''}`),
+  },
+});
+
+const server = app.listen(port, '127.0.0.1', () => {
+  console.log(`Example portal on http://127.0.0.1:${port}/login (password for every demo user: demo-password)`);
+  console.log(redis ? 'State: Redis' : 'State: in memory (set REDIS_URL to use Redis)');
+});
+
+const stop = () => {
+  server.close();
+  void redis?.quit().catch(() => {});
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);

@@ -1,0 +1,99 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { Config } from '../options.js';
+import { TwoFactorError } from '../errors.js';
+import { asyncHandler, wantsJson } from '../web/http.js';
+import { safeReturnPath, type SecondFactorSession } from './session.js';
+
+/**
+ * The session state machine's edges that live outside the person's pages: `afterLogin`
+ * (password ok -> pending), `guard` (nothing behind it while pending) and `complete`
+ * (pending -> done, with a new session id).
+ */
+export function createGate(config: Config) {
+  const { basePath } = config;
+
+  /** pending -> done: a new session id, the Passport user kept, pending data dropped. */
+  async function complete(req: Request, res: Response): Promise<void> {
+    const state = req.session.secondFactor;
+    const user = req.user;
+    if (!state || !user) throw new TwoFactorError('not_pending', 'no sign-in to complete');
+    const target = state.returnTo ?? config.successRedirect;
+    // passport 0.7's req.login regenerates the session (defeating fixation) and writes the
+    // serialized user into the new one; without keepSessionInfo nothing else is carried over.
+    await new Promise<void>((resolve, reject) =>
+      req.login(user, { session: true, keepSessionInfo: false }, (error?: unknown) => (error ? reject(error) : resolve())),
+    );
+    req.session.secondFactor = { state: 'done', userId: state.userId, since: config.now() };
+    if (wantsJson(req)) {
+      res.json({ status: 'done', next: target });
+    } else {
+      res.redirect(303, target);
+    }
+  }
+
+  /** Ends the sign-in entirely: Passport logout and the session destroyed. */
+  async function signOut(req: Request): Promise<void> {
+    await new Promise<void>((resolve, reject) => req.logout((error?: unknown) => (error ? reject(error) : resolve())));
+    await new Promise<void>((resolve) => req.session.destroy(() => resolve()));
+  }
+
+  /** Use right after `passport.authenticate(...)` on the login route. */
+  const afterLogin = asyncHandler(async function afterLogin(req: Request, res: Response, next: NextFunction) {
+    if (!req.user) {
+      next(new TypeError('secondFactor: afterLogin must run after passport.authenticate() succeeded (req.user is missing)'));
+      return;
+    }
+    if (!req.session) {
+      next(new TypeError('secondFactor: afterLogin needs express-session (req.session is missing)'));
+      return;
+    }
+    const userId = config.userId(req.user);
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const state: SecondFactorSession = {
+      state: 'pending',
+      userId,
+      since: config.now(),
+    };
+    const returnTo = safeReturnPath(body.returnTo) ?? safeReturnPath(req.query.returnTo);
+    if (returnTo) state.returnTo = returnTo;
+    req.session.secondFactor = state;
+    config.emit({ type: 'challenge_started', userId });
+    if (wantsJson(req)) {
+      res.status(200).json({ status: 'pending', next: basePath });
+    } else {
+      res.redirect(303, basePath);
+    }
+  });
+
+  /**
+   * Mount after the 2FA pages and before everything the second factor protects. A finished
+   * sign-in costs one session read and nothing else: no store round trip.
+   */
+  function guard(req: Request, res: Response, next: NextFunction): void {
+    const state = req.session?.secondFactor;
+    if (!req.user) {
+      // Not signed in at all: the host's own authentication decides what to do.
+      next();
+      return;
+    }
+    if (state?.state === 'done' && state.userId === config.userId(req.user)) {
+      next();
+      return;
+    }
+    // Signed in with a password only, or a session from before the gate was mounted: the
+    // second factor is owed. Fail closed: never the content.
+    if (wantsJson(req)) {
+      res.status(401).json({ error: 'second_factor_required', message: 'Complete two-step verification first.', next: basePath });
+      return;
+    }
+    if (state?.state === 'pending' && !state.returnTo && req.method === 'GET') {
+      const returnTo = safeReturnPath(req.originalUrl);
+      if (returnTo) state.returnTo = returnTo;
+    }
+    res.redirect(303, basePath);
+  }
+
+  return { afterLogin, guard, complete, signOut };
+}
+
+export type Gate = ReturnType<typeof createGate>;

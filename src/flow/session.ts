@@ -1,0 +1,39 @@
+import type { Request } from 'express';
+import type {} from 'passport';
+import type {} from 'express-session';
+import type { FactorMethod } from '../store/types.js';
+
+/** What the package keeps in the host's session. */
+export interface SecondFactorSession {
+  /** `pending`: the password was right, the second factor is still owed. `done`: signed in. */
+  state: 'pending' | 'done';
+  /** The Passport user this state belongs to. */
+  userId: string;
+  /** When the pending sign-in began (ms). */
+  since: number;
+  /** A same-site path to go back to after the second factor. */
+  returnTo?: string;
+  /** An enrolment in progress: the sealed secret or phone, before the person confirmed it. */
+  enrolment?: { method: FactorMethod; sealed: string; last4?: string };
+}
+
+declare module 'express-session' {
+  interface SessionData {
+    secondFactor?: SecondFactorSession;
+  }
+}
+
+export function secondFactorSession(req: Request): SecondFactorSession | undefined {
+  return req.session?.secondFactor;
+}
+
+/**
+ * Only paths on this site: one leading slash, no `//host` or `/\host` (browsers read both as
+ * another origin), no control characters, bounded length.
+ */
+export function safeReturnPath(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value.length > 2048) return undefined;
+  if (!/^\/(?![/\\])/.test(value)) return undefined;
+  if (/[\u0000-\u001f\u007f\\]/.test(value)) return undefined;
+  return value;
+}

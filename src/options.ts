@@ -1,0 +1,293 @@
+import { closest } from 'fastest-levenshtein';
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { TwoFactorError } from './errors.js';
+import type { Logger, TwoFactorEvent } from './events.js';
+import { createSecretBox, decodeEncryptionKey, type SecretBox } from './secrets.js';
+import { MemoryStore } from './store/memory.js';
+import type { TwoFactorStore } from './store/types.js';
+import { consoleSender } from './sms/console.js';
+import type { SmsSender } from './sms/types.js';
+
+/** Options of `secondFactor()`. Checked once, at start-up; a wrong one throws naming it. */
+export interface SecondFactorOptions {
+  /** Product name shown in authenticator apps and on the pages, e.g. `"Acme Portal"`. Required. */
+  readonly issuer: string;
+  /**
+   * Where second-factor state lives. `MemoryStore` is for one process in development: in
+   * production it is refused unless `allowMemoryStoreInProduction` is set.
+   * @default new MemoryStore()
+   */
+  readonly store?: TwoFactorStore;
+  /**
+   * Sends text messages. Use `messageBirdSender({...})` in production.
+   * @default consoleSender() (prints each message on stdout; development only)
+   */
+  readonly sms?: SmsSender;
+  /**
+   * 32 bytes (a Buffer, 64 hex digits or base64) that encrypt secrets at rest. Required in
+   * production. In development a random key is made at start-up, with a warning: enrolments
+   * then do not survive a restart.
+   */
+  readonly encryptionKey?: string | Uint8Array;
+  /**
+   * The stable id of a Passport user.
+   * @default (user) => String(user.id)
+   */
+  readonly userId?: (user: Express.User) => string;
+  /**
+   * The account name shown in authenticator apps.
+   * @default (user) => user.email ?? user.username ?? the user id
+   */
+  readonly accountName?: (user: Express.User) => string;
+  /**
+   * Where the host mounts `router`; `afterLogin` and `guard` send people there.
+   * @default '/2fa'
+   */
+  readonly basePath?: string;
+  /**
+   * The host's sign-in page, for "sign in again".
+   * @default '/login'
+   */
+  readonly loginPath?: string;
+  /**
+   * Where people go after the second factor when no safe return path was recorded.
+   * @default '/'
+   */
+  readonly successRedirect?: string;
+  /**
+   * How long a password-only (pending) sign-in waits for the second factor.
+   * @default 600
+   */
+  readonly pendingTimeoutSeconds?: number;
+  /**
+   * Consecutive wrong codes, across all sessions, before the second factor locks.
+   * @default 10
+   */
+  readonly maxFailedAttempts?: number;
+  /**
+   * How long a lock lasts, in seconds.
+   * @default 900
+   */
+  readonly lockoutSeconds?: number;
+  /**
+   * Folders searched, in order, for a view before the package's own `views/`: a host
+   * overrides any page or partial by putting a file of the same name there.
+   * @default []
+   */
+  readonly views?: string | readonly string[];
+  /**
+   * Receives every audit event. A throwing or rejecting handler is logged, never fatal.
+   * @default no-op
+   */
+  readonly onEvent?: (event: TwoFactorEvent) => void | Promise<void>;
+  /**
+   * Where warnings and errors go. Never receives a secret, code or full phone number.
+   * @default console
+   */
+  readonly logger?: Logger;
+  /**
+   * Production mode: refuses insecure set-ups instead of warning.
+   * @default process.env.NODE_ENV === 'production'
+   */
+  readonly production?: boolean;
+  /**
+   * Lets `MemoryStore` run in production (a single instance that accepts losing every
+   * enrolment on restart).
+   * @default false
+   */
+  readonly allowMemoryStoreInProduction?: boolean;
+  /**
+   * The clock, in milliseconds. For tests.
+   * @default Date.now
+   */
+  readonly now?: () => number;
+}
+
+/** The parsed options: nothing optional, computed once. */
+export interface Config {
+  readonly issuer: string;
+  readonly store: TwoFactorStore;
+  readonly sms: SmsSender;
+  readonly secrets: SecretBox;
+  readonly userId: (user: Express.User) => string;
+  readonly accountName: (user: Express.User) => string;
+  readonly basePath: string;
+  readonly loginPath: string;
+  readonly successRedirect: string;
+  readonly pendingTimeoutMs: number;
+  readonly maxFailedAttempts: number;
+  readonly lockoutSeconds: number;
+  readonly viewDirs: readonly string[];
+  readonly emit: (event: Omit<TwoFactorEvent, 'at'>) => void;
+  readonly logger: Logger;
+  readonly production: boolean;
+  readonly now: () => number;
+}
+
+const fn = (what: string) =>
+  z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', { message: `must be a function (${what})` });
+
+const localPath = z
+  .string()
+  .refine((value) => /^\/(?![/\\])[^\s]*$/.test(value), { message: 'must be a path on this site starting with "/"' });
+
+const positiveInt = (max: number) => z.number().int().positive().max(max);
+
+const schema = z.strictObject({
+  issuer: z.string().trim().min(1, 'must be a non-empty string').max(64, 'must be at most 64 characters').refine((v) => !v.includes(':'), 'must not contain ":" (authenticator apps split on it)'),
+  store: z
+    .custom<TwoFactorStore>(
+      (value) =>
+        typeof value === 'object' && value !== null &&
+        ['getUser', 'saveUser', 'deleteUser', 'get', 'set', 'setIfAbsent', 'take', 'delete', 'increment', 'setIfGreater', 'createLimiter'].every(
+          (method) => typeof (value as Record<string, unknown>)[method] === 'function',
+        ),
+      { message: 'must implement TwoFactorStore (MemoryStore, RedisStore or your own)' },
+    )
+    .optional(),
+  sms: z
+    .custom<SmsSender>((value) => typeof value === 'object' && value !== null && typeof (value as SmsSender).send === 'function', {
+      message: 'must be an SmsSender: an object with send(to, body)',
+    })
+    .optional(),
+  encryptionKey: z
+    .custom<string | Uint8Array>((value) => (typeof value === 'string' || value instanceof Uint8Array) && decodeEncryptionKey(value) !== undefined, {
+      message: 'must be 32 bytes: a Buffer, 64 hex digits or base64 (make one with `openssl rand -base64 32`)',
+    })
+    .optional(),
+  userId: fn('user) => string').optional(),
+  accountName: fn('user) => string').optional(),
+  basePath: localPath.optional(),
+  loginPath: localPath.optional(),
+  successRedirect: localPath.optional(),
+  pendingTimeoutSeconds: positiveInt(3600).optional(),
+  maxFailedAttempts: positiveInt(100).optional(),
+  lockoutSeconds: positiveInt(86_400).optional(),
+  views: z.union([z.string().min(1), z.array(z.string().min(1))]).optional(),
+  onEvent: fn('event) => void').optional(),
+  logger: z
+    .custom<Logger>(
+      (value) => typeof value === 'object' && value !== null && ['info', 'warn', 'error'].every((m) => typeof (value as Record<string, unknown>)[m] === 'function'),
+      { message: 'must have info, warn and error methods' },
+    )
+    .optional(),
+  production: z.boolean().optional(),
+  allowMemoryStoreInProduction: z.boolean().optional(),
+  now: fn(') => milliseconds').optional(),
+});
+
+const knownOptions = Object.keys(schema.shape);
+
+function invalid(message: string): TwoFactorError {
+  return new TwoFactorError('invalid_option', `secondFactor(): ${message}`);
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'function') return 'a function';
+  if (Array.isArray(value)) return 'an array';
+  if (value === null) return 'null';
+  if (typeof value === 'object') return 'an object';
+  return String(value);
+}
+
+/** Turns the first problem zod found into one sentence that names the option and the value. */
+function explain(issues: readonly z.core.$ZodIssue[], input: Record<string, unknown>): string {
+  const unknown = issues.find((issue) => issue.code === 'unrecognized_keys');
+  if (unknown && unknown.code === 'unrecognized_keys') {
+    const key = unknown.keys[0] ?? '';
+    return `unknown option "${key}"; did you mean "${closest(key, knownOptions)}"?`;
+  }
+  const issue = issues[0]!;
+  const name = issue.path.join('.');
+  const value = input[String(issue.path[0])];
+  if (value === undefined) return `option "${name}" is required`;
+  // Never echo a key: the value of encryptionKey is not shown.
+  const shown = name === 'encryptionKey' ? '' : ` (got ${describeValue(value)})`;
+  const reason = issue.code === 'invalid_type' ? `must be a ${issue.expected}` : issue.message.replace(/^Too (small|big): expected \w+ to be /, 'must be ');
+  return `option "${name}" ${reason}${shown}`;
+}
+
+export function parseOptions(options: SecondFactorOptions): Config {
+  if (options === undefined || options === null || typeof options !== 'object') {
+    throw invalid('expects an options object, e.g. secondFactor({ issuer: "Acme Portal" })');
+  }
+  const raw = options as unknown as Record<string, unknown>;
+  if ('method' in raw && 'url' in raw && 'headers' in raw) {
+    throw invalid('was used as middleware; call it first: const twoFactor = secondFactor({...}), then app.use(twoFactor.guard)');
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw invalid(explain(parsed.error.issues, raw));
+  const o = parsed.data;
+
+  const production = o.production ?? process.env.NODE_ENV === 'production';
+  const logger: Logger = o.logger ?? console;
+
+  if (production && !o.store && !o.allowMemoryStoreInProduction) {
+    throw invalid('option "store" is required in production (the default MemoryStore keeps state in one process only); pass a RedisStore, or set allowMemoryStoreInProduction: true');
+  }
+  if (production && o.store instanceof MemoryStore && !o.allowMemoryStoreInProduction) {
+    throw invalid('option "store" is a MemoryStore in production; pass a RedisStore, or set allowMemoryStoreInProduction: true');
+  }
+  let key = o.encryptionKey === undefined ? undefined : decodeEncryptionKey(o.encryptionKey);
+  if (!key) {
+    if (production) throw invalid('option "encryptionKey" is required in production (32 bytes; make one with `openssl rand -base64 32`)');
+    logger.warn('second factor: no encryptionKey given; using a random key for this process only (development). Enrolments will not survive a restart.');
+    key = randomBytes(32);
+  }
+
+  const onEvent = o.onEvent as SecondFactorOptions['onEvent'];
+  const now = (o.now as SecondFactorOptions['now']) ?? Date.now;
+  const emit = (event: Omit<TwoFactorEvent, 'at'>) => {
+    if (!onEvent) return;
+    // An audit hook that fails must not decide a sign-in: log it and go on.
+    try {
+      Promise.resolve(onEvent({ ...event, at: new Date(now()) })).catch((error: unknown) =>
+        logger.error(`second factor: onEvent rejected for "${event.type}": ${String(error)}`),
+      );
+    } catch (error) {
+      logger.error(`second factor: onEvent threw for "${event.type}": ${String(error)}`);
+    }
+  };
+
+  const userId = (o.userId as SecondFactorOptions['userId']) ?? defaultUserId;
+  return Object.freeze({
+    issuer: o.issuer,
+    store: o.store ?? new MemoryStore(),
+    sms: o.sms ?? consoleSender(),
+    secrets: createSecretBox(key),
+    userId,
+    accountName: (o.accountName as SecondFactorOptions['accountName']) ?? ((user: Express.User) => defaultAccountName(user, userId)),
+    basePath: trimSlash(o.basePath ?? '/2fa'),
+    loginPath: o.loginPath ?? '/login',
+    successRedirect: o.successRedirect ?? '/',
+    pendingTimeoutMs: (o.pendingTimeoutSeconds ?? 600) * 1000,
+    maxFailedAttempts: o.maxFailedAttempts ?? 10,
+    lockoutSeconds: o.lockoutSeconds ?? 900,
+    viewDirs: o.views === undefined ? [] : typeof o.views === 'string' ? [o.views] : [...o.views],
+    emit,
+    logger,
+    production,
+    now,
+  });
+}
+
+function trimSlash(path: string): string {
+  return path.length > 1 ? path.replace(/\/+$/, '') : path;
+}
+
+function defaultUserId(user: Express.User): string {
+  const id = (user as { id?: unknown }).id;
+  if ((typeof id !== 'string' || id === '') && typeof id !== 'number') {
+    throw new TypeError('secondFactor(): the signed-in user has no `id`; pass the `userId` option');
+  }
+  return String(id);
+}
+
+function defaultAccountName(user: Express.User, userId: (user: Express.User) => string): string {
+  const record = user as { email?: unknown; username?: unknown };
+  if (typeof record.email === 'string' && record.email) return record.email;
+  if (typeof record.username === 'string' && record.username) return record.username;
+  return userId(user);
+}

@@ -1,0 +1,201 @@
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { inspect } from 'node:util';
+import vm from 'node:vm';
+import { closest } from 'fastest-levenshtein';
+import { initClient, type MessageBird, type MessageParameters } from 'messagebird';
+import { TwoFactorError } from '../errors.js';
+import type { SmsSender } from './types.js';
+
+export interface MessageBirdSenderOptions {
+  /** A MessageBird live (or test) access key. Never echoed in errors. */
+  readonly accessKey: string;
+  /** The sender shown on the phone: up to 11 letters and digits, or a phone number. */
+  readonly originator: string;
+  /**
+   * How long one send may take, in milliseconds, before it fails with `sms_failed`.
+   * @default 10000
+   */
+  readonly timeoutMs?: number;
+  /**
+   * For tests and proxies: the `https.Agent` the SDK's requests use. Without it the SDK uses
+   * `https.globalAgent`.
+   */
+  readonly agent?: https.Agent;
+}
+
+const optionNames = ['accessKey', 'originator', 'timeoutMs', 'agent'] as const;
+const defaultTimeoutMs = 10_000;
+// setTimeout fires at once for delays above 2^31-1 ms.
+const maxTimeoutMs = 2 ** 31 - 1;
+
+const alphanumericOriginator = /^[A-Za-z0-9]{1,11}$/;
+const phoneOriginator = /^\+?[1-9][0-9]{1,14}$/;
+const e164 = /^\+[1-9][0-9]{1,14}$/;
+// What Node accepts in a header value: a bad character would throw inside the SDK at each send.
+const headerSafe = /^[\x21-\x7e]+$/;
+
+/** Sends text messages through MessageBird's SMS API with the official `messagebird` SDK. */
+export function messageBirdSender(options: MessageBirdSenderOptions): SmsSender {
+  const { accessKey, originator, timeoutMs, agent } = parseOptions(options);
+  const client = agent === undefined ? initClient(accessKey, timeoutMs) : initClientWithAgent(agent)(accessKey, timeoutMs);
+  const secrets = [accessKey];
+
+  return {
+    async send(to, body) {
+      // A comma would make the SDK send to several numbers: only one E.164 number goes out.
+      if (typeof to !== 'string' || !e164.test(to)) {
+        throw new TwoFactorError('sms_failed', 'MessageBird: the recipient is not an E.164 phone number');
+      }
+      if (typeof body !== 'string' || body === '') {
+        throw new TwoFactorError('sms_failed', 'MessageBird: the message body is empty');
+      }
+      // Built fresh for every send: the SDK rewrites `recipients` in place.
+      const params: MessageParameters = { originator, recipients: [to.slice(1)], body };
+      const outcome = await createMessage(client, params, timeoutMs);
+      if (outcome.error !== undefined) throw failure(outcome.error, [...secrets, body]);
+      const id = (outcome.reply as { id?: unknown } | null)?.id;
+      // The SDK reports a 5xx whose JSON has no `errors` as a success: only an id proves acceptance.
+      if (typeof id !== 'string' || id === '') {
+        throw new TwoFactorError('sms_failed', 'MessageBird: the reply carried no message id (a provider error?)');
+      }
+      return { id };
+    },
+  };
+}
+
+function parseOptions(options: MessageBirdSenderOptions): Required<Omit<MessageBirdSenderOptions, 'agent'>> & {
+  agent: https.Agent | undefined;
+} {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError('messageBirdSender: options must be an object with `accessKey` and `originator`');
+  }
+  for (const name of Object.keys(options)) {
+    if (!(optionNames as readonly string[]).includes(name)) {
+      throw new TypeError(
+        `messageBirdSender: unknown option \`${name}\` (did you mean \`${closest(name, [...optionNames])}\`?)`,
+      );
+    }
+  }
+  const { accessKey, originator, timeoutMs = defaultTimeoutMs, agent } = options;
+
+  // The key's value is never put in these messages: they end up in start-up logs.
+  if (typeof accessKey !== 'string' || accessKey.trim() === '') {
+    throw new TypeError('messageBirdSender: `accessKey` is required (a MessageBird access key)');
+  }
+  if (!headerSafe.test(accessKey)) {
+    throw new TypeError('messageBirdSender: `accessKey` contains spaces or characters that cannot be sent');
+  }
+  if (typeof originator !== 'string' || originator === '') {
+    throw new TypeError('messageBirdSender: `originator` is required (up to 11 letters and digits, or a phone number)');
+  }
+  if (!alphanumericOriginator.test(originator) && !phoneOriginator.test(originator)) {
+    throw new TypeError(
+      `messageBirdSender: \`originator\` must be up to 11 letters and digits or a phone number, got ${JSON.stringify(originator)}`,
+    );
+  }
+  if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0 || timeoutMs > maxTimeoutMs) {
+    throw new TypeError(`messageBirdSender: \`timeoutMs\` must be a positive whole number of milliseconds, got ${String(timeoutMs)}`);
+  }
+  if (agent !== undefined && !(agent instanceof https.Agent)) {
+    throw new TypeError('messageBirdSender: `agent` must be an https.Agent');
+  }
+  return { accessKey, originator, timeoutMs, agent };
+}
+
+type CreateOutcome = { error: unknown; reply?: undefined } | { error?: undefined; reply: unknown };
+
+function createMessage(client: MessageBird, params: MessageParameters, timeoutMs: number): Promise<CreateOutcome> {
+  return new Promise((resolve) => {
+    // The SDK's own timeout is an idle timeout on the socket: a server that trickles bytes
+    // would hold the send forever. This deadline bounds the whole send; the SDK's request is
+    // left to its idle timeout, since the SDK gives no handle to abort it.
+    const deadline = setTimeout(() => {
+      resolve({ error: new Error(`no complete reply within ${timeoutMs} ms`) });
+    }, timeoutMs);
+    try {
+      client.messages.create(params, (error, reply) => {
+        clearTimeout(deadline);
+        resolve(error ? { error } : { reply });
+      });
+    } catch (error) {
+      clearTimeout(deadline);
+      resolve({ error });
+    }
+  });
+}
+
+interface SdkError extends Error {
+  statusCode?: number;
+  errors?: Array<{ code?: unknown; description?: unknown; parameter?: unknown }>;
+  error?: NodeJS.ErrnoException;
+}
+
+function failure(cause: unknown, secrets: readonly string[]): TwoFactorError {
+  const error = (cause ?? {}) as SdkError;
+  let message: string;
+  if (Array.isArray(error.errors) && error.errors.length > 0) {
+    const reasons = error.errors.map((e) => `${String(e?.description ?? 'unknown error')} (code ${String(e?.code ?? '?')})`);
+    message = `MessageBird refused the message${error.statusCode ? ` (HTTP ${error.statusCode})` : ''}: ${reasons.join('; ')}`;
+  } else if (typeof error.statusCode === 'number') {
+    message = `MessageBird answered HTTP ${error.statusCode} with an unreadable reply`;
+  } else if (typeof error.error?.code === 'string') {
+    message = `MessageBird could not be reached (${error.error.code})`;
+  } else {
+    message = `MessageBird request failed (${error instanceof Error ? error.message : 'unknown error'})`;
+  }
+  return new TwoFactorError('sms_failed', redact(message.slice(0, 500), secrets), { cause: safeCause(cause, secrets) });
+}
+
+// The cause goes to the host's logs as is: a provider error that echoes a secret is replaced by
+// a redacted copy of its message (its stack and `errors` would repeat the secret).
+function safeCause(cause: unknown, secrets: readonly string[]): unknown {
+  const printed = inspect(cause, { depth: 10, showHidden: true });
+  if (!secrets.some((secret) => secret && printed.includes(secret))) return cause;
+  const message = cause instanceof Error ? cause.message : 'MessageBird error';
+  return Object.assign(new Error(redact(message, secrets)), { statusCode: (cause as SdkError).statusCode });
+}
+
+// Provider texts are not ours: should one ever echo the key or the message, it is cut out.
+function redact(text: string, secrets: readonly string[]): string {
+  return secrets.reduce((result, secret) => (secret ? result.split(secret).join('[redacted]') : result), text);
+}
+
+const requireFromHere = createRequire(import.meta.url);
+
+/**
+ * messagebird 4 calls `https.request(options)` with a fixed host and no `agent`, so its requests
+ * always go through `https.globalAgent`, which belongs to the whole process. To give one sender
+ * its own agent without touching that global, the SDK's own file is evaluated once more, with a
+ * `require` that hands it an `https` whose `request` adds the agent. Everything else (request
+ * building, socket timeout, reply parsing) is the SDK's unchanged code.
+ */
+function initClientWithAgent(agent: https.Agent): typeof initClient {
+  const filename = requireFromHere.resolve('messagebird');
+  const sdkRequire = createRequire(filename);
+  let httpsRouted = false;
+  const routedHttps = Object.assign(Object.create(https) as typeof https, {
+    request: (requestOptions: https.RequestOptions) => https.request({ ...requestOptions, agent }),
+  });
+  const requireForSdk = (id: string): unknown => {
+    if (id === 'https' || id === 'node:https') {
+      httpsRouted = true;
+      return routedHttps;
+    }
+    return sdkRequire(id);
+  };
+  const sdkModule = { exports: {} as { initClient?: unknown } };
+  const evaluate = vm.compileFunction(
+    readFileSync(filename, 'utf8'),
+    ['exports', 'require', 'module', '__filename', '__dirname'],
+    { filename },
+  );
+  evaluate.call(sdkModule.exports, sdkModule.exports, requireForSdk, sdkModule, filename, dirname(filename));
+  // Fail at start-up, not silently around a proxy, if a new SDK version stops using `https`.
+  if (!httpsRouted || typeof sdkModule.exports.initClient !== 'function') {
+    throw new TypeError('messageBirdSender: this version of the messagebird SDK cannot be given an `agent`');
+  }
+  return sdkModule.exports.initClient as typeof initClient;
+}

@@ -1,0 +1,158 @@
+import { RateLimiterMemory, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { LimiterOptions, TwoFactorStore, UserRecord } from './types.js';
+
+/** Options of `new MemoryStore()`. */
+export interface MemoryStoreOptions {
+  /**
+   * How often values whose TTL has passed are removed, in milliseconds. Expired values are
+   * never returned either way; the sweep only bounds memory for keys nobody reads again.
+   * @default 60000
+   */
+  readonly sweepIntervalMs?: number;
+}
+
+interface Entry {
+  readonly value: string;
+  /** ms since the epoch; `Infinity` when the value has no TTL. */
+  readonly expiresAt: number;
+}
+
+const defaultSweepIntervalMs = 60_000;
+
+/**
+ * Keeps everything in this process: for tests, development and single-instance apps. Its state
+ * is lost on restart and not shared between instances.
+ */
+export class MemoryStore implements TwoFactorStore {
+  // Records are kept as JSON, as in Redis: a caller can never reach the stored object, and a
+  // record reads back exactly as it would from RedisStore (undefined fields dropped).
+  readonly #users = new Map<string, string>();
+  readonly #values = new Map<string, Entry>();
+  readonly #sweeper: NodeJS.Timeout;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    const sweepIntervalMs = options.sweepIntervalMs ?? defaultSweepIntervalMs;
+    if (typeof sweepIntervalMs !== 'number' || !Number.isFinite(sweepIntervalMs) || sweepIntervalMs <= 0) {
+      throw new TypeError(
+        `MemoryStore: option \`sweepIntervalMs\` must be a positive number of milliseconds, got ${String(sweepIntervalMs)}`,
+      );
+    }
+    this.#sweeper = setInterval(() => this.#sweep(), sweepIntervalMs);
+    // The sweep must never be what keeps a process (or a test run) alive.
+    this.#sweeper.unref();
+  }
+
+  /** Stops the periodic sweep. The store stays usable; expired values are then only dropped when read. */
+  close(): void {
+    clearInterval(this.#sweeper);
+  }
+
+  /** How many user records and values are held, expired but not yet swept ones included. */
+  size(): number {
+    return this.#users.size + this.#values.size;
+  }
+
+  // Every method below does its read and write without an `await` in between: that is what
+  // makes each of them atomic in one process, the way a single Redis command is.
+
+  async getUser(userId: string): Promise<UserRecord | null> {
+    const json = this.#users.get(userId);
+    return json === undefined ? null : (JSON.parse(json) as UserRecord);
+  }
+
+  async saveUser(userId: string, record: UserRecord): Promise<void> {
+    this.#users.set(userId, JSON.stringify(record));
+  }
+
+  async deleteUser(userId: string): Promise<void> {
+    this.#users.delete(userId);
+  }
+
+  async get(key: string): Promise<string | null> {
+    return this.#live(key)?.value ?? null;
+  }
+
+  async set(key: string, value: string, ttlSeconds?: number): Promise<void> {
+    const expiresAt = ttlSeconds === undefined ? Infinity : expiryOf(ttlSeconds);
+    this.#values.set(key, { value, expiresAt });
+  }
+
+  async setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {
+    const expiresAt = expiryOf(ttlSeconds);
+    if (this.#live(key)) return false;
+    this.#values.set(key, { value, expiresAt });
+    return true;
+  }
+
+  async take(key: string): Promise<string | null> {
+    const entry = this.#live(key);
+    if (!entry) return null;
+    this.#values.delete(key);
+    return entry.value;
+  }
+
+  async delete(...keys: string[]): Promise<void> {
+    for (const key of keys) this.#values.delete(key);
+  }
+
+  async increment(key: string, by = 1): Promise<number> {
+    if (!Number.isSafeInteger(by)) throw new RangeError(`increment: \`by\` must be a whole number, got ${String(by)}`);
+    const entry = this.#live(key);
+    const current = entry ? integerValue(key, entry.value) : 0;
+    const next = current + by;
+    // Like INCRBY: the value's TTL, if any, is kept.
+    this.#values.set(key, { value: String(next), expiresAt: entry?.expiresAt ?? Infinity });
+    return next;
+  }
+
+  async setIfGreater(key: string, value: number): Promise<boolean> {
+    if (!Number.isSafeInteger(value)) {
+      throw new RangeError(`setIfGreater: \`value\` must be a whole number, got ${String(value)}`);
+    }
+    const entry = this.#live(key);
+    if (entry && value <= integerValue(key, entry.value)) return false;
+    this.#values.set(key, { value: String(value), expiresAt: entry?.expiresAt ?? Infinity });
+    return true;
+  }
+
+  createLimiter(options: LimiterOptions): RateLimiterAbstract {
+    return new RateLimiterMemory({
+      keyPrefix: options.keyPrefix,
+      points: options.points,
+      duration: options.duration,
+      blockDuration: options.blockDuration ?? 0,
+    });
+  }
+
+  /** The entry at `key` unless its TTL has passed (then it is removed). */
+  #live(key: string): Entry | undefined {
+    const entry = this.#values.get(key);
+    if (entry && entry.expiresAt <= Date.now()) {
+      this.#values.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  #sweep(): void {
+    const now = Date.now();
+    for (const [key, entry] of this.#values) {
+      if (entry.expiresAt <= now) this.#values.delete(key);
+    }
+  }
+}
+
+/** Redis refuses `EX 0`, negative or fractional TTLs; refusing them here keeps both stores alike. */
+function expiryOf(ttlSeconds: number): number {
+  if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds <= 0) {
+    throw new RangeError(`TTL must be a positive whole number of seconds, got ${String(ttlSeconds)}`);
+  }
+  return Date.now() + ttlSeconds * 1000;
+}
+
+function integerValue(key: string, value: string): number {
+  if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw new Error(`value at ${JSON.stringify(key)} is not an integer`);
+  }
+  return Number(value);
+}

@@ -1,0 +1,179 @@
+import { createHash } from 'node:crypto';
+import { RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { LimiterOptions, TwoFactorStore, UserRecord } from './types.js';
+
+/**
+ * The commands RedisStore (and rate-limiter-flexible) use, as a node-redis v6 client has them.
+ * Written structurally so that both `createClient()` and `createCluster()` results fit, and so
+ * that this package's types do not depend on `redis`'s.
+ */
+export interface RedisStoreClient {
+  get(key: string): Promise<unknown>;
+  set(key: string, value: string, options?: { EX?: number; NX?: boolean }): Promise<unknown>;
+  getDel(key: string): Promise<unknown>;
+  del(keys: string[]): Promise<unknown>;
+  incrBy(key: string, increment: number): Promise<unknown>;
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  evalSha(sha1: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  /** Used by rate-limiter-flexible. */
+  multi(): unknown;
+}
+
+/** Options of `new RedisStore()`. */
+export interface RedisStoreOptions {
+  /**
+   * A connected node-redis v6 client (`createClient()` or `createCluster()`). Create it with
+   * `disableOfflineQueue: true` (and consider `commandOptions: { timeout }`): otherwise, while
+   * Redis is unreachable, commands wait in node-redis's queue instead of failing, and every
+   * second-factor request hangs instead of getting a 503.
+   */
+  readonly client: RedisStoreClient;
+  /**
+   * Prepended to every key, limiter keys included. Must not contain `{` or `}`: Redis Cluster
+   * would take it as the hash tag of every key and put them all in one slot.
+   * @default 'sf:'
+   */
+  readonly prefix?: string;
+}
+
+// Compares numerically in Redis so that a check and its write cannot interleave with another
+// caller's: the TOTP replay check depends on exactly one of two parallel requests winning.
+// KEEPTTL keeps the two stores alike (INCRBY keeps a TTL too).
+const setIfGreaterScript = `
+local current = redis.call('GET', KEYS[1])
+if current then
+  local stored = tonumber(current)
+  if stored == nil then
+    return redis.error_reply('ERR value is not a number')
+  end
+  if tonumber(ARGV[1]) <= stored then
+    return 0
+  end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL')
+return 1
+`;
+const setIfGreaterSha = createHash('sha1').update(setIfGreaterScript).digest('hex');
+
+/**
+ * Keeps second-factor state in Redis, shared by every instance of the app. Redis errors are
+ * never swallowed: every method rejects, and the caller answers 503 (fail closed).
+ */
+export class RedisStore implements TwoFactorStore {
+  readonly #client: RedisStoreClient;
+  readonly #prefix: string;
+
+  constructor(options: RedisStoreOptions) {
+    const { client, prefix = 'sf:' } = options ?? ({} as Partial<RedisStoreOptions>);
+    if (client === undefined || client === null || typeof client !== 'object') {
+      throw new TypeError('RedisStore: option `client` (a connected node-redis client) is required');
+    }
+    if (typeof prefix !== 'string' || /[{}]/.test(prefix)) {
+      throw new TypeError(`RedisStore: option \`prefix\` must be a string without { or }, got ${JSON.stringify(prefix)}`);
+    }
+    this.#client = client;
+    this.#prefix = prefix;
+  }
+
+  // The user id is a hash tag, so a person's record and any key the flow tags with
+  // `{userId}` share one cluster slot and can be changed together.
+  #userKey(userId: string): string {
+    return `${this.#prefix}user:{${userId}}`;
+  }
+
+  // A hash tag inside the logical key survives: the prefix has no braces of its own.
+  #key(key: string): string {
+    return this.#prefix + key;
+  }
+
+  async getUser(userId: string): Promise<UserRecord | null> {
+    const json = await this.#client.get(this.#userKey(userId));
+    return json === null ? null : (JSON.parse(String(json)) as UserRecord);
+  }
+
+  async saveUser(userId: string, record: UserRecord): Promise<void> {
+    await this.#client.set(this.#userKey(userId), JSON.stringify(record));
+  }
+
+  async deleteUser(userId: string): Promise<void> {
+    await this.#client.del([this.#userKey(userId)]);
+  }
+
+  async get(key: string): Promise<string | null> {
+    const value = await this.#client.get(this.#key(key));
+    return value === null ? null : String(value);
+  }
+
+  async set(key: string, value: string, ttlSeconds?: number): Promise<void> {
+    if (ttlSeconds === undefined) {
+      await this.#client.set(this.#key(key), value);
+    } else {
+      await this.#client.set(this.#key(key), value, { EX: checkedTtl(ttlSeconds) });
+    }
+  }
+
+  async setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {
+    const reply = await this.#client.set(this.#key(key), value, { EX: checkedTtl(ttlSeconds), NX: true });
+    return reply !== null;
+  }
+
+  async take(key: string): Promise<string | null> {
+    // One GETDEL, never GET then DEL: of parallel callers only one may get a one-time value.
+    const value = await this.#client.getDel(this.#key(key));
+    return value === null ? null : String(value);
+  }
+
+  // One DEL for all keys, so it is atomic; on a cluster the keys must share a hash tag
+  // (Redis answers CROSSSLOT otherwise, which rejects rather than half-deleting silently).
+  async delete(...keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.#client.del(keys.map((key) => this.#key(key)));
+  }
+
+  async increment(key: string, by = 1): Promise<number> {
+    if (!Number.isSafeInteger(by)) throw new RangeError(`increment: \`by\` must be a whole number, got ${String(by)}`);
+    return Number(await this.#client.incrBy(this.#key(key), by));
+  }
+
+  async setIfGreater(key: string, value: number): Promise<boolean> {
+    if (!Number.isSafeInteger(value)) {
+      throw new RangeError(`setIfGreater: \`value\` must be a whole number, got ${String(value)}`);
+    }
+    const args = { keys: [this.#key(key)], arguments: [String(value)] };
+    let reply: unknown;
+    try {
+      reply = await this.#client.evalSha(setIfGreaterSha, args);
+    } catch (error) {
+      // The script cache is empty after a restart or failover; any other error propagates.
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      reply = await this.#client.eval(setIfGreaterScript, args);
+    }
+    return Number(reply) === 1;
+  }
+
+  createLimiter(options: LimiterOptions): RateLimiterAbstract {
+    // Fail closed: no `insuranceLimiter`, so a Redis failure is never answered from a
+    // per-process memory count. rate-limiter-flexible then rejects `consume` in two ways:
+    // with a `RateLimiterRes` when the key is over its limit, and with an `Error` when Redis
+    // failed. Callers must tell them apart (`instanceof RateLimiterRes`) and answer 429 vs 503.
+    // `rejectIfRedisNotReady` makes it fail at once while the client is disconnected, even for
+    // clients created without `disableOfflineQueue`.
+    return new RateLimiterRedis({
+      storeClient: this.#client,
+      useRedisPackage: true,
+      rejectIfRedisNotReady: true,
+      keyPrefix: this.#prefix + options.keyPrefix,
+      points: options.points,
+      duration: options.duration,
+      blockDuration: options.blockDuration ?? 0,
+    });
+  }
+}
+
+/** Redis rejects such TTLs too, but only after a round trip and with a less helpful message. */
+function checkedTtl(ttlSeconds: number): number {
+  if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds <= 0) {
+    throw new RangeError(`TTL must be a positive whole number of seconds, got ${String(ttlSeconds)}`);
+  }
+  return ttlSeconds;
+}

@@ -1,0 +1,76 @@
+import ejs from 'ejs';
+import type { Request, Response } from 'express';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Config } from '../options.js';
+import { en, format, type MessageKey } from './messages.js';
+
+/** The package's own `views/` and `public/`, found from this file in `src/web` or `dist/web`. */
+const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const packageViewsDir = join(packageRoot, 'views');
+export const packagePublicDir = join(packageRoot, 'public');
+
+type Template = (data: Record<string, unknown>) => string;
+
+export interface PageData {
+  readonly title: MessageKey;
+  readonly error?: { readonly key: MessageKey; readonly params?: Readonly<Record<string, string | number>> };
+  readonly [name: string]: unknown;
+}
+
+/**
+ * Renders the package's EJS pages with `ejs` directly, so the host's own view engine and
+ * settings are left alone. A view or partial is looked up first in the host's folders, then
+ * in ours; compiled templates are cached by resolved file.
+ */
+export function createRenderer(config: Config) {
+  const dirs = [...config.viewDirs.map((dir) => resolve(dir)), packageViewsDir];
+  const located = new Map<string, string>();
+  const compiled = new Map<string, Template>();
+
+  const locate = (name: string): string => {
+    let file = located.get(name);
+    if (file) return file;
+    const wanted = name.endsWith('.ejs') ? name : `${name}.ejs`;
+    file = dirs.map((dir) => join(dir, wanted)).find((candidate) => existsSync(candidate));
+    if (!file) throw new Error(`second factor: view "${name}" not found in ${dirs.join(', ')}`);
+    located.set(name, file);
+    return file;
+  };
+
+  const template = (file: string): Template => {
+    let fn = compiled.get(file);
+    if (!fn) {
+      fn = ejs.compile(readFileSync(file, 'utf8'), {
+        filename: file,
+        // Partials resolve through the same override chain as pages.
+        includer: (path: string) => ({ filename: locate(path) }),
+      }) as Template;
+      compiled.set(file, fn);
+    }
+    return fn;
+  };
+
+  const t = (key: MessageKey, params?: Readonly<Record<string, string | number>>) => format(en[key] ?? key, params);
+
+  return function render(req: Request, res: Response, status: number, view: string, data: PageData): void {
+    const csrfToken = typeof req.csrfToken === 'function' && req.session ? req.csrfToken() : '';
+    const html = template(locate(view))({
+      ...data,
+      t,
+      lang: 'en',
+      issuer: config.issuer,
+      base: config.basePath,
+      assets: `${config.basePath}/assets`,
+      loginPath: config.loginPath,
+      csrfToken,
+    });
+    res.status(status);
+    // Pages that hold a secret or a code form must not be kept by shared or back-button caches.
+    res.set('Cache-Control', 'no-store');
+    res.type('html').send(html);
+  };
+}
+
+export type Render = ReturnType<typeof createRenderer>;

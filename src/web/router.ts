@@ -1,0 +1,299 @@
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { Config } from '../options.js';
+import { TwoFactorError, isTwoFactorError } from '../errors.js';
+import type { Accounts } from '../flow/account.js';
+import type { AttemptLimiter } from '../flow/attempts.js';
+import type { Gate } from '../flow/gate.js';
+import type { SecondFactorSession } from '../flow/session.js';
+import { groupForTyping, newTotpSecret, totpQrSvg, totpUri } from '../factors/totp.js';
+import { createCsrf, isCsrfError } from './csrf.js';
+import { asyncHandler, wantsJson } from './http.js';
+import { readCode, readField } from './input.js';
+import { errorMessageKey } from './messages.js';
+import { packagePublicDir, type Render } from './render.js';
+
+interface Pending {
+  readonly state: SecondFactorSession;
+  readonly userId: string;
+  readonly user: Express.User;
+}
+
+/** Limits far above any form of ours: a larger body is refused before it is read. */
+const BODY_LIMITS = { extended: false, limit: '4kb', parameterLimit: 20 } as const;
+
+/** The person's pages: method choice, enrolment, verification, sign out. */
+export function createUserRouter(deps: {
+  config: Config;
+  gate: Gate;
+  accounts: Accounts;
+  attempts: AttemptLimiter;
+  render: Render;
+}): Router {
+  const { config, gate, accounts, attempts, render } = deps;
+  const router = express.Router();
+  const csrf = createCsrf();
+
+  router.use('/assets', express.static(packagePublicDir, { index: false, maxAge: '1h', fallthrough: false }));
+  router.use(express.urlencoded(BODY_LIMITS));
+  router.use(csrf.csrfSynchronisedProtection);
+
+  /** The pending sign-in of this session, or a "sign in again" answer when there is none. */
+  async function requirePending(req: Request): Promise<Pending> {
+    const state = req.session?.secondFactor;
+    if (!state || state.state !== 'pending' || !req.user || config.userId(req.user) !== state.userId) {
+      throw new TwoFactorError('not_pending', 'no pending sign-in in this session');
+    }
+    if (config.now() - state.since > config.pendingTimeoutMs) {
+      config.emit({ type: 'expired', userId: state.userId });
+      await gate.signOut(req);
+      throw new TwoFactorError('not_pending', 'the pending sign-in expired');
+    }
+    return { state, userId: state.userId, user: req.user };
+  }
+
+  const renderLocked = (req: Request, res: Response, seconds: number) => {
+    res.set('Retry-After', String(seconds));
+    render(req, res, 429, 'locked', { title: 'page.title.locked', minutes: Math.ceil(seconds / 60) });
+  };
+
+  router.get(
+    '/',
+    asyncHandler(async (req, res) => {
+      if (req.session?.secondFactor?.state === 'done') {
+        res.redirect(303, config.successRedirect);
+        return;
+      }
+      const { userId } = await requirePending(req);
+      const { method } = await accounts.standing(userId);
+      res.redirect(303, `${config.basePath}/${method ? 'verify' : 'enrol'}`);
+    }),
+  );
+
+  // --- enrolment -------------------------------------------------------------------------
+
+  const renderChoice = (req: Request, res: Response, status = 200, error?: TwoFactorError) =>
+    render(req, res, status, 'choose', {
+      title: 'page.title.choose',
+      methods: [{ id: 'totp', label: 'choose.totp', hint: 'choose.totp.hint' }],
+      ...(error ? { error: { key: errorMessageKey(error.code) } } : {}),
+    });
+
+  router.get(
+    '/enrol',
+    asyncHandler(async (req, res) => {
+      const { userId } = await requirePending(req);
+      const { method } = await accounts.standing(userId);
+      if (method) {
+        res.redirect(303, `${config.basePath}/verify`);
+        return;
+      }
+      renderChoice(req, res);
+    }),
+  );
+
+  router.post(
+    '/enrol',
+    asyncHandler(async (req, res) => {
+      const { state, userId } = await requirePending(req);
+      const { method } = await accounts.standing(userId);
+      if (method) throw new TwoFactorError('forbidden', 'already enrolled: verify instead');
+      const choice = readField((req.body as Record<string, unknown>).method, 16);
+      if (choice !== 'totp') {
+        renderChoice(req, res, 400, new TwoFactorError('bad_request', 'unknown method'));
+        return;
+      }
+      // The secret lives only in this pending session, sealed, until the person proves they
+      // stored it by entering a code; nothing is saved for the account before that.
+      state.enrolment = { method: 'totp', sealed: config.secrets.seal(newTotpSecret(), userId) };
+      res.redirect(303, `${config.basePath}/enrol/totp`);
+    }),
+  );
+
+  async function renderTotpEnrolment(req: Request, res: Response, pending: Pending, status = 200, error?: TwoFactorError) {
+    const enrolment = pending.state.enrolment;
+    if (!enrolment || enrolment.method !== 'totp') {
+      res.redirect(303, `${config.basePath}/enrol`);
+      return;
+    }
+    const secret = config.secrets.open(enrolment.sealed, pending.userId);
+    const accountName = config.accountName(pending.user);
+    const qrSvg = await totpQrSvg(totpUri(config.issuer, accountName, secret));
+    render(req, res, status, 'enrol-totp', {
+      title: 'page.title.enrolTotp',
+      qrSvg,
+      groupedKey: groupForTyping(secret),
+      accountName,
+      ...(error ? { error: { key: errorMessageKey(error.code) } } : {}),
+    });
+  }
+
+  router.get(
+    '/enrol/totp',
+    asyncHandler(async (req, res) => {
+      const pending = await requirePending(req);
+      if ((await accounts.standing(pending.userId)).method) {
+        res.redirect(303, `${config.basePath}/verify`);
+        return;
+      }
+      await renderTotpEnrolment(req, res, pending);
+    }),
+  );
+
+  router.post(
+    '/enrol/totp',
+    asyncHandler(async (req, res) => {
+      const pending = await requirePending(req);
+      const { userId, state } = pending;
+      const enrolment = state.enrolment;
+      if (!enrolment || enrolment.method !== 'totp') {
+        res.redirect(303, `${config.basePath}/enrol`);
+        return;
+      }
+      const { record, method } = await accounts.standing(userId);
+      if (method) throw new TwoFactorError('forbidden', 'already enrolled');
+      let code: string;
+      try {
+        code = readCode((req.body as Record<string, unknown>).code);
+      } catch (error) {
+        if (!isTwoFactorError(error)) throw error;
+        await renderTotpEnrolment(req, res, pending, 400, error);
+        return;
+      }
+      const secret = config.secrets.open(enrolment.sealed, userId);
+      const outcome = await attempts.attempt(userId, () => accounts.acceptTotp(userId, secret, code), (locked) =>
+        config.emit({ type: locked ? 'locked' : 'failed', userId, method: 'totp', reason: 'enrolment' }),
+      );
+      if (!outcome.ok) {
+        if (outcome.lockedSeconds > 0) {
+          renderLocked(req, res, outcome.lockedSeconds);
+          return;
+        }
+        await renderTotpEnrolment(req, res, pending, 401, new TwoFactorError('invalid_code', 'wrong code'));
+        return;
+      }
+      await accounts.saveTotpEnrolment(userId, enrolment.sealed, record);
+      delete state.enrolment;
+      config.emit({ type: 'enrolled', userId, method: 'totp' });
+      await gate.complete(req, res);
+    }),
+  );
+
+  // --- verification at sign-in ------------------------------------------------------------
+
+  const renderVerify = (req: Request, res: Response, status = 200, error?: TwoFactorError) =>
+    render(req, res, status, 'verify', {
+      title: 'page.title.verify',
+      ...(error ? { error: { key: errorMessageKey(error.code) } } : {}),
+    });
+
+  router.get(
+    '/verify',
+    asyncHandler(async (req, res) => {
+      const { userId } = await requirePending(req);
+      const { method } = await accounts.standing(userId);
+      if (!method) {
+        res.redirect(303, `${config.basePath}/enrol`);
+        return;
+      }
+      const locked = await attempts.lockedSeconds(userId);
+      if (locked > 0) {
+        renderLocked(req, res, locked);
+        return;
+      }
+      renderVerify(req, res);
+    }),
+  );
+
+  router.post(
+    '/verify',
+    asyncHandler(async (req, res) => {
+      const { userId } = await requirePending(req);
+      const { record, method } = await accounts.standing(userId);
+      if (!record || !method) {
+        res.redirect(303, `${config.basePath}/enrol`);
+        return;
+      }
+      let code: string;
+      try {
+        code = readCode((req.body as Record<string, unknown>).code);
+      } catch (error) {
+        if (!isTwoFactorError(error)) throw error;
+        renderVerify(req, res, 400, error);
+        return;
+      }
+      const outcome = await attempts.attempt(userId, () => accounts.verifyTotp(userId, record, code), (locked) =>
+        config.emit({ type: locked ? 'locked' : 'failed', userId, method }),
+      );
+      if (!outcome.ok) {
+        if (outcome.lockedSeconds > 0) {
+          renderLocked(req, res, outcome.lockedSeconds);
+          return;
+        }
+        renderVerify(req, res, 401, new TwoFactorError('invalid_code', 'wrong code'));
+        return;
+      }
+      config.emit({ type: 'verified', userId, method });
+      await gate.complete(req, res);
+    }),
+  );
+
+  router.post(
+    '/logout',
+    asyncHandler(async (req, res) => {
+      if (req.user) await gate.signOut(req);
+      res.redirect(303, config.loginPath);
+    }),
+  );
+
+  router.use(createErrorHandler(config, render));
+  return router;
+}
+
+/**
+ * One place that turns every failure into a clear page or JSON answer with a stable code:
+ * never a stack trace, never a 500 page with internals. Anything we did not anticipate is
+ * treated as "cannot verify right now" (503): failing closed, the gate stays shut.
+ */
+export function createErrorHandler(config: Config, render: Render) {
+  return function secondFactorErrorHandler(err: unknown, req: Request, res: Response, next: NextFunction): void {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    const error = toTwoFactorError(err);
+    if (error.status >= 500) {
+      const cause = error.cause ?? err;
+      config.logger.error(`second factor: ${error.code} on ${req.method} ${req.baseUrl}${req.path}: ${describe(cause)}`);
+    }
+    if (error.retryAfterSeconds !== undefined) res.set('Retry-After', String(error.retryAfterSeconds));
+    if (wantsJson(req)) {
+      res.status(error.status).json({ error: error.code });
+      return;
+    }
+    const params = error.retryAfterSeconds !== undefined ? { seconds: error.retryAfterSeconds, minutes: Math.ceil(error.retryAfterSeconds / 60) } : undefined;
+    render(req, res, error.status, 'error', {
+      title: 'page.title.error',
+      error: { key: errorMessageKey(error.code), ...(params ? { params } : {}) },
+      signIn: error.code === 'not_pending',
+      back: error.code === 'not_pending' ? undefined : req.session?.secondFactor ? config.basePath : undefined,
+    });
+  };
+}
+
+function toTwoFactorError(err: unknown): TwoFactorError {
+  if (isTwoFactorError(err)) return err;
+  if (isCsrfError(err)) return new TwoFactorError('csrf', 'missing or wrong CSRF token');
+  const type = (err as { type?: unknown })?.type;
+  if (type === 'entity.too.large' || type === 'parameters.too.many') return new TwoFactorError('payload_too_large', 'request body too large');
+  const status = (err as { status?: unknown })?.status;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new TwoFactorError(status === 404 ? 'not_found' : 'bad_request', 'bad request', { status });
+  }
+  return new TwoFactorError('store_unavailable', 'unexpected failure', { cause: err });
+}
+
+/** Name and message only: never the request, a body or a stack with values in it. */
+function describe(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return typeof error;
+}

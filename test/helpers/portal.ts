@@ -1,0 +1,97 @@
+import { generateSync } from 'otplib';
+import supertest from 'supertest';
+import type { RedisClientType } from 'redis';
+import { createPortal, type Portal } from '../../examples/portal/app.js';
+import type { SecondFactorOptions, TwoFactorEvent } from '../../src/index.js';
+
+/** A clock the test moves by hand; TOTP codes are computed from the same clock. */
+export class TestClock {
+  t = Date.UTC(2026, 0, 5, 9, 0, 0);
+  readonly now = () => this.t;
+  advance(seconds: number) {
+    this.t += seconds * 1000;
+  }
+}
+
+export interface TestPortal extends Portal {
+  readonly clock: TestClock;
+  readonly events: TwoFactorEvent[];
+  readonly logs: string[];
+  /** A new browser-like client with its own cookie jar. */
+  agent(): supertest.Agent;
+}
+
+export function startPortal(options: { redis?: RedisClientType<any, any, any, any, any>; secondFactor?: Partial<SecondFactorOptions> } = {}): TestPortal {
+  const clock = new TestClock();
+  const events: TwoFactorEvent[] = [];
+  const logs: string[] = [];
+  const portal = createPortal({
+    ...(options.redis ? { redis: options.redis } : {}),
+    secondFactor: {
+      now: clock.now,
+      encryptionKey: 'k'.repeat(64).replace(/k/g, 'a'),
+      onEvent: (event) => {
+        events.push(event);
+      },
+      logger: {
+        info: (m) => logs.push(`info ${m}`),
+        warn: (m) => logs.push(`warn ${m}`),
+        error: (m) => logs.push(`error ${m}`),
+      },
+      ...options.secondFactor,
+    },
+  });
+  return { ...portal, clock, events, logs, agent: () => supertest.agent(portal.app) };
+}
+
+export function csrfFrom(html: string): string {
+  const match = /name="_csrf" value="([^"]+)"/.exec(html);
+  if (!match) throw new Error(`no CSRF token in page:\n${html.slice(0, 500)}`);
+  return match[1]!;
+}
+
+export function totpKeyFrom(html: string): string {
+  const match = /id="totp-key">([A-Z2-7 ]+)</.exec(html);
+  if (!match) throw new Error('no TOTP key on the page');
+  return match[1]!.replace(/ /g, '');
+}
+
+export function codeAt(secret: string, ms: number): string {
+  return generateSync({ secret, epoch: Math.floor(ms / 1000) });
+}
+
+export function sessionCookie(response: { headers: Record<string, unknown> }): string | undefined {
+  const cookies = response.headers['set-cookie'] as string[] | undefined;
+  const line = cookies?.find((c) => c.startsWith('portal.sid='));
+  return line?.split(';')[0];
+}
+
+/** Password step. Returns the session cookie set by it. */
+export async function signIn(agent: supertest.Agent, username: string, returnTo?: string) {
+  const res = await agent
+    .post('/login')
+    .type('form')
+    .send({ username, password: 'demo-password', ...(returnTo ? { returnTo } : {}) });
+  if (res.status !== 303 || res.headers.location !== '/2fa') {
+    throw new Error(`sign-in of ${username} answered ${res.status} ${res.headers.location}`);
+  }
+  return res;
+}
+
+/** From a fresh pending sign-in, enrols an authenticator app; returns the secret. */
+export async function enrolTotp(agent: supertest.Agent, clock: TestClock): Promise<{ secret: string; done: supertest.Response }> {
+  const choose = await agent.get('/2fa/enrol').expect(200);
+  await agent.post('/2fa/enrol').type('form').send({ _csrf: csrfFrom(choose.text), method: 'totp' }).expect(303);
+  const page = await agent.get('/2fa/enrol/totp').expect(200);
+  const secret = totpKeyFrom(page.text);
+  const done = await agent.post('/2fa/enrol/totp').type('form').send({ _csrf: csrfFrom(page.text), code: codeAt(secret, clock.t) });
+  if (done.status !== 303) throw new Error(`enrolment answered ${done.status}: ${done.text.slice(0, 300)}`);
+  return { secret, done };
+}
+
+/** Posts a code on the verify page of a pending sign-in. */
+export async function submitCode(agent: supertest.Agent, code: unknown) {
+  const page = await agent.get('/2fa/verify');
+  const token = csrfFrom(page.text);
+  return agent.post('/2fa/verify').type('form').send({ _csrf: token, code });
+}

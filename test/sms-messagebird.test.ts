@@ -1,0 +1,317 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import https from 'node:https';
+import { inspect } from 'node:util';
+import { TwoFactorError } from '../src/errors.js';
+import { consoleSender } from '../src/sms/console.js';
+import { messageBirdSender, type MessageBirdSenderOptions } from '../src/sms/messagebird.js';
+import {
+  closedPort,
+  loopbackAgent,
+  startFakeMessageBird,
+  type FakeMessageBird,
+  type FakeReply,
+} from './helpers/fake-messagebird.js';
+
+const accessKey = 'live_Zx9SecretAccessKey0123';
+const body = 'Your Acme Portal code is 482913';
+const to = '+14155550123';
+
+function jsonReply(status: number, payload: unknown): FakeReply {
+  return (_request, response) => {
+    response.writeHead(status, { 'Content-Type': 'application/json' });
+    response.end(JSON.stringify(payload));
+  };
+}
+
+/** Asserts an sms_failed rejection that leaks neither the access key nor the message body. */
+async function assertSmsFailed(promise: Promise<unknown>, message?: RegExp): Promise<TwoFactorError> {
+  let caught: unknown;
+  await assert.rejects(promise, (error: unknown) => {
+    caught = error;
+    return true;
+  });
+  assert.ok(caught instanceof TwoFactorError, `expected a TwoFactorError, got ${inspect(caught)}`);
+  assert.equal(caught.code, 'sms_failed');
+  assert.equal(caught.status, 502);
+  if (message) assert.match(caught.message, message);
+  // inspect() shows the cause chain too: what a host's logger would print.
+  const everything = inspect(caught, { depth: 10, showHidden: true });
+  assert.ok(!everything.includes(accessKey), `the access key leaked: ${everything}`);
+  assert.ok(!everything.includes('482913'), `the code leaked: ${everything}`);
+  return caught;
+}
+
+describe('messageBirdSender', () => {
+  let fake: FakeMessageBird;
+  let agent: https.Agent;
+
+  beforeEach(async () => {
+    fake = await startFakeMessageBird();
+    agent = loopbackAgent(fake.port);
+  });
+
+  afterEach(async () => {
+    agent.destroy();
+    await fake.close();
+  });
+
+  function sender(options: Partial<MessageBirdSenderOptions> = {}) {
+    return messageBirdSender({ accessKey, originator: 'AcmePortal', agent, ...options });
+  }
+
+  it('sends one POST /messages through the real SDK with the access key, originator, recipient and body', async () => {
+    fake.reply = jsonReply(201, { id: 'f3a1c0de9b', direction: 'mt' });
+
+    const result = await sender().send(to, body);
+
+    assert.deepEqual(result, { id: 'f3a1c0de9b' });
+    assert.equal(fake.requests.length, 1);
+    const [request] = fake.requests;
+    assert.equal(request.method, 'POST');
+    assert.equal(request.path, '/messages');
+    // The SDK's fixed host, carried to our fake by the agent.
+    assert.equal(request.headers.host, 'rest.messagebird.com');
+    assert.equal(request.headers.authorization, `AccessKey ${accessKey}`);
+    assert.equal(request.headers['content-type'], 'application/json');
+    assert.deepEqual(JSON.parse(request.body), {
+      originator: 'AcmePortal',
+      recipients: '14155550123',
+      body,
+    });
+  });
+
+  it('builds fresh parameters for each send: two sends carry one recipient each', async () => {
+    const send = sender();
+
+    const first = await send.send('+14155550123', body);
+    const second = await send.send('+442071838750', body);
+
+    assert.notEqual(first.id, second.id);
+    assert.deepEqual(
+      fake.requests.map((request) => JSON.parse(request.body).recipients),
+      ['14155550123', '442071838750'],
+    );
+  });
+
+  it('rejects with sms_failed naming the provider error when MessageBird answers 4xx with errors', async () => {
+    fake.reply = jsonReply(401, {
+      errors: [{ code: 2, description: 'Request not allowed', parameter: 'access_key' }],
+    });
+
+    const error = await assertSmsFailed(sender().send(to, body), /Request not allowed \(code 2\)/);
+
+    assert.match(error.message, /HTTP 401/);
+    assert.ok(error.cause instanceof Error, 'the SDK error is kept as cause');
+  });
+
+  it('cuts the access key and the body out of a provider error that echoes them', async () => {
+    fake.reply = jsonReply(422, {
+      errors: [{ code: 9, description: `bad key ${accessKey} for "${body}"`, parameter: 'body' }],
+    });
+
+    const error = await assertSmsFailed(sender().send(to, body));
+
+    assert.match(error.message, /bad key \[redacted\] for "\[redacted\]"/);
+  });
+
+  it('rejects with sms_failed when a 5xx reply has JSON without errors (the SDK calls it a success)', async () => {
+    fake.reply = jsonReply(500, { message: 'internal error' });
+
+    await assertSmsFailed(sender().send(to, body), /no message id/);
+  });
+
+  it('rejects with sms_failed when a 5xx reply is not JSON', async () => {
+    fake.reply = (_request, response) => {
+      response.writeHead(502, { 'Content-Type': 'text/html' });
+      response.end('<html>Bad Gateway</html>');
+    };
+
+    await assertSmsFailed(sender().send(to, body), /HTTP 502/);
+  });
+
+  it('rejects with sms_failed when the connection is refused', async () => {
+    agent.destroy();
+    agent = loopbackAgent(await closedPort());
+
+    await assertSmsFailed(sender().send(to, body), /ECONNREFUSED/);
+  });
+
+  it('rejects with sms_failed within the timeout when MessageBird never answers', async () => {
+    fake.reply = () => {};
+    const started = Date.now();
+
+    await assertSmsFailed(sender({ timeoutMs: 300 }).send(to, body));
+
+    const elapsed = Date.now() - started;
+    assert.equal(fake.requests.length, 1, 'the request reached the fake');
+    assert.ok(elapsed >= 250 && elapsed < 2000, `failed after ${elapsed} ms`);
+  });
+
+  it('rejects with sms_failed within the timeout when MessageBird trickles its reply', async () => {
+    // Each byte resets the SDK's idle timeout on the socket: only our deadline ends the send.
+    fake.reply = (_request, response) => {
+      response.writeHead(201, { 'Content-Type': 'application/json' });
+      const trickle = setInterval(() => response.write(' '), 50);
+      response.on('close', () => clearInterval(trickle));
+    };
+    const started = Date.now();
+
+    await assertSmsFailed(sender({ timeoutMs: 300 }).send(to, body), /no complete reply within 300 ms/);
+
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed >= 250 && elapsed < 2000, `failed after ${elapsed} ms`);
+  });
+
+  it('refuses a recipient that is not one E.164 number without calling MessageBird', async () => {
+    const send = sender();
+
+    await assertSmsFailed(send.send('+14155550123,+14155550124', body), /E\.164/);
+    await assertSmsFailed(send.send('14155550123', body), /E\.164/);
+    await assertSmsFailed(send.send(to, ''), /empty/);
+    assert.equal(fake.requests.length, 0);
+  });
+
+  it('leaves https.globalAgent alone when given an agent', async () => {
+    const globalAgent = https.globalAgent;
+
+    await sender().send(to, body);
+
+    assert.equal(https.globalAgent, globalAgent);
+    assert.equal(fake.requests.length, 1);
+  });
+
+  it('goes through https.globalAgent when no agent is given', async () => {
+    // The SDK reads https.globalAgent at each request: the test swaps it, never src.
+    const globalAgent = https.globalAgent;
+    https.globalAgent = agent;
+    try {
+      const result = await messageBirdSender({ accessKey, originator: 'AcmePortal' }).send(to, body);
+      assert.equal(typeof result.id, 'string');
+    } finally {
+      https.globalAgent = globalAgent;
+    }
+    assert.equal(fake.requests.length, 1);
+    assert.equal(fake.requests[0].headers.authorization, `AccessKey ${accessKey}`);
+  });
+});
+
+describe('messageBirdSender options', () => {
+  const valid: MessageBirdSenderOptions = { accessKey, originator: 'AcmePortal' };
+
+  function assertTypeError(options: unknown, message: RegExp): TypeError {
+    let caught: unknown;
+    assert.throws(
+      () => messageBirdSender(options as MessageBirdSenderOptions),
+      (error: unknown) => {
+        caught = error;
+        return true;
+      },
+    );
+    assert.ok(caught instanceof TypeError, `expected a TypeError, got ${inspect(caught)}`);
+    assert.match(caught.message, message);
+    return caught;
+  }
+
+  it('accepts an alphanumeric originator of up to 11 characters or a phone number', () => {
+    for (const originator of ['AcmePortal', 'Acme2FA8901', '+14155550123', '14155550123']) {
+      assert.equal(typeof messageBirdSender({ ...valid, originator }).send, 'function');
+    }
+  });
+
+  it('throws a TypeError naming accessKey when it is missing or empty', () => {
+    assertTypeError({ originator: 'AcmePortal' }, /`accessKey` is required/);
+    assertTypeError({ ...valid, accessKey: '' }, /`accessKey` is required/);
+    assertTypeError({ ...valid, accessKey: '   ' }, /`accessKey` is required/);
+  });
+
+  it('never echoes the access key when refusing it', () => {
+    const error = assertTypeError({ ...valid, accessKey: 'live_Zx9 Secret' }, /`accessKey`/);
+    assert.ok(!error.message.includes('Zx9'), error.message);
+  });
+
+  it('throws a TypeError naming originator when it is missing, empty or not MessageBird-valid', () => {
+    assertTypeError({ accessKey }, /`originator` is required/);
+    assertTypeError({ ...valid, originator: '' }, /`originator` is required/);
+    assertTypeError({ ...valid, originator: 'AcmePortal2FA' }, /`originator` must be .*"AcmePortal2FA"/);
+    assertTypeError({ ...valid, originator: 'Acme-Portal' }, /`originator` must be/);
+    assertTypeError({ ...valid, originator: '+1415555012345678' }, /`originator` must be/);
+  });
+
+  it('throws a TypeError naming timeoutMs when it is not a positive whole number', () => {
+    for (const timeoutMs of [0, -1, 1.5, Number.NaN, '300', 2 ** 31]) {
+      assertTypeError({ ...valid, timeoutMs }, /`timeoutMs`/);
+    }
+  });
+
+  it('throws a TypeError naming agent when it is not an https.Agent', () => {
+    assertTypeError({ ...valid, agent: new http.Agent() }, /`agent` must be an https.Agent/);
+  });
+
+  it('throws a TypeError on a misspelled option, suggesting the right one', () => {
+    assertTypeError({ ...valid, timeout: 300 }, /unknown option `timeout` \(did you mean `timeoutMs`\?\)/);
+  });
+
+  it('throws a TypeError when called without options', () => {
+    assertTypeError(undefined, /options must be an object/);
+  });
+});
+
+describe('consoleSender', () => {
+  it('writes exactly one line with the number and the text, and returns an id', async () => {
+    const lines: string[] = [];
+    const send = consoleSender({ write: (line) => lines.push(line) });
+
+    const first = await send.send(to, body);
+    const second = await send.send(to, body);
+
+    assert.deepEqual(lines, [`[sms] to ${to}: ${body}`, `[sms] to ${to}: ${body}`]);
+    assert.equal(typeof first.id, 'string');
+    assert.notEqual(first.id, second.id);
+  });
+
+  it('keeps a message with line breaks on one line', async () => {
+    const lines: string[] = [];
+
+    await consoleSender({ write: (line) => lines.push(line) }).send(to, 'code 123456\n[sms] to +1999: forged');
+
+    assert.equal(lines.length, 1);
+    assert.ok(!lines[0].includes('\n'));
+    assert.equal(lines[0], `[sms] to ${to}: code 123456\\n[sms] to +1999: forged`);
+  });
+
+  it('writes to console.log by default', async () => {
+    const original = console.log;
+    const lines: unknown[][] = [];
+    console.log = (...args: unknown[]) => {
+      lines.push(args);
+    };
+    try {
+      await consoleSender().send(to, body);
+    } finally {
+      console.log = original;
+    }
+    assert.deepEqual(lines, [[`[sms] to ${to}: ${body}`]]);
+  });
+
+  it('rejects with sms_failed when writing fails', async () => {
+    const send = consoleSender({
+      write: () => {
+        throw new Error('stdout closed');
+      },
+    });
+
+    await assert.rejects(send.send(to, body), (error: unknown) => {
+      assert.ok(error instanceof TwoFactorError);
+      assert.equal(error.code, 'sms_failed');
+      return true;
+    });
+  });
+
+  it('throws a TypeError naming write when it is not a function', () => {
+    assert.throws(() => consoleSender({ write: 'stdout' as unknown as (line: string) => void }), {
+      name: 'TypeError',
+      message: /`write` must be a function/,
+    });
+  });
+});
