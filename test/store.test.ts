@@ -214,7 +214,7 @@ describe('RedisStore', function () {
     clients.push(admin);
     await admin.sendCommand(['CLIENT', 'PAUSE', '5000', 'ALL']);
     const pending = Promise.allSettled([store.getUser('person'), store.take('code'), limiter.consume('person')]);
-    await sleep(50);
+    assert.equal(await Promise.race([pending.then(() => 'settled'), sleep(100, 'in flight')]), 'in flight');
 
     await server.stop();
 

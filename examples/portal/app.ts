@@ -68,17 +68,19 @@ export function createPortal(options: PortalOptions = {}): Portal {
     }),
   );
 
-  passport.use(
+  // One Passport instance per portal, so several portals in one process (tests) stay apart.
+  const auth = new passport.Passport();
+  auth.use(
     new LocalStrategy((username, password, done) => {
       const user = findByUsername(username);
       if (!user || !passwordMatches(password)) return done(null, false);
       return done(null, user);
     }),
   );
-  passport.serializeUser((user, done) => done(null, user.id));
-  passport.deserializeUser((id: string, done) => done(null, findUser(id) ?? false));
-  app.use(passport.initialize());
-  app.use(passport.session());
+  auth.serializeUser((user, done) => done(null, user.id));
+  auth.deserializeUser((id: string, done) => done(null, findUser(id) ?? false));
+  app.use(auth.initialize());
+  app.use(auth.session());
 
   const twoFactor = secondFactor({
     issuer: 'Acme Portal',
@@ -108,7 +110,7 @@ ${failed ? '<div class="sf-alert" role="alert"><p>Wrong username or password.</p
   app.post(
     '/login',
     express.urlencoded({ extended: false, limit: '4kb' }),
-    passport.authenticate('local', { failureRedirect: '/login?failed=1' }),
+    auth.authenticate('local', { failureRedirect: '/login?failed=1' }),
     twoFactor.afterLogin,
   );
 
