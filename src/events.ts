@@ -7,7 +7,26 @@ export type TwoFactorEventType =
   | 'verified'
   | 'failed'
   | 'locked'
-  | 'expired';
+  | 'expired'
+  /** A text-message code went out; `reason`: `login`, `resend` or `enrolment`. */
+  | 'code_sent'
+  /** The SMS provider failed; `reason`: `sms_failed`. Nothing was counted against the caps. */
+  | 'send_failed'
+  /** A text message was refused; `reason`: `resend_cooldown` or `sms_quota` (alert on the latter). */
+  | 'send_refused'
+  | 'skipped'
+  | 'skip_honoured'
+  | 'enable_requested'
+  | 'policy_changed'
+  /** An admin reset the person's second factor (`actorId`: the admin). */
+  | 'reset'
+  /** A reset was refused; `reason`: `not_signed_in`, `second_factor_required`, `not_admin`, `csrf`, `not_found`, `forbidden` or `self`. */
+  | 'reset_refused'
+  /** An admin cleared the person's lockout. */
+  | 'unlocked'
+  /** An unlock was refused; `reason` as for `reset_refused`. */
+  | 'unlock_refused'
+  | 'policy_change_refused';
 
 /**
  * An audit event, passed to `onEvent`. It never holds a secret, a code or a full phone number.

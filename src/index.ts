@@ -1,10 +1,15 @@
 import type { RequestHandler, Router } from 'express';
+import { createPolicyRouter } from './admin/policy-router.js';
 import { createAccounts } from './flow/account.js';
 import { createAttemptLimiter } from './flow/attempts.js';
 import { createGate } from './flow/gate.js';
+import { createSmsChallenge } from './flow/sms-challenge.js';
+import { createSmsCodes } from './factors/sms.js';
+import { createPolicy, type PolicyMode } from './flow/policy.js';
 import { parseOptions, type SecondFactorOptions } from './options.js';
+import type { FactorMethod } from './store/types.js';
 import { createRenderer } from './web/render.js';
-import { createUserRouter } from './web/router.js';
+import { createErrorHandler, createUserRouter } from './web/router.js';
 
 export interface SecondFactor {
   /** Use right after `passport.authenticate(...)` on your login route. */
@@ -13,20 +18,53 @@ export interface SecondFactor {
   readonly router: Router;
   /** Mount after `router` and before everything the second factor protects. */
   readonly guard: RequestHandler;
+  /** The portal-wide switch page, for people `canManagePolicy` allows. */
+  readonly policyRouter: Router;
+  /**
+   * A person's standing, for the host's own pages (e.g. to offer "Enable 2FA" to people who
+   * skipped). One store read; not needed on ordinary requests.
+   */
+  statusOf(user: Express.User): Promise<SecondFactorStatus>;
+}
+
+/** What `statusOf` tells. */
+export interface SecondFactorStatus {
+  /** The mode that applies to this person (the switch after their role's override). */
+  readonly mode: PolicyMode;
+  /** The enrolled method, if any. */
+  readonly method: FactorMethod | undefined;
+  /** The person chose "Skip for now". */
+  readonly skipped: boolean;
 }
 
 /** Creates the second-factor gate. Options are checked here, once; a wrong one throws. */
 export function secondFactor(options: SecondFactorOptions): SecondFactor {
   const config = parseOptions(options);
-  const gate = createGate(config);
-  const accounts = createAccounts(config);
+  const policy = createPolicy({ store: config.store, options: config.policy });
+  const accounts = createAccounts(config, policy);
   const attempts = createAttemptLimiter(config);
   const render = createRenderer(config);
-  const router = createUserRouter({ config, gate, accounts, attempts, render });
-  return Object.freeze({ afterLogin: gate.afterLogin, guard: gate.guard, router });
+  const handleError = createErrorHandler(config, render);
+  const { roleOf } = config;
+  // One instance for the gate and the pages: its hourly caps are limiters that must be shared.
+  const smsCodes = createSmsCodes(config);
+  const smsChallenge = createSmsChallenge(config, smsCodes);
+  const gate = createGate(config, { policy, accounts, roleOf, handleError, sms: smsChallenge });
+  const router = createUserRouter({ config, gate, accounts, attempts, render, policy, roleOf, smsCodes, smsChallenge });
+
+  async function statusOf(user: Express.User): Promise<SecondFactorStatus> {
+    const standing = await accounts.standing(config.userId(user));
+    const mode = policy.modeFor(await policy.current(), roleOf(user));
+    return { mode, method: standing.method, skipped: standing.skipped };
+  }
+
+  const policyRouter = createPolicyRouter({ config, policy, render, handleError });
+
+  return Object.freeze({ afterLogin: gate.afterLogin, guard: gate.guard, router, policyRouter, statusOf });
 }
 
 export type { SecondFactorOptions } from './options.js';
+export type { PolicyMode, PolicyOptions } from './flow/policy.js';
 export { TwoFactorError, ErrorCodes, type ErrorCode } from './errors.js';
 export type { TwoFactorEvent, TwoFactorEventType, Logger } from './events.js';
 export type { TwoFactorStore, UserRecord, FactorMethod, LimiterOptions } from './store/types.js';

@@ -8,6 +8,8 @@ import { MemoryStore } from './store/memory.js';
 import type { TwoFactorStore } from './store/types.js';
 import { consoleSender } from './sms/console.js';
 import type { SmsSender } from './sms/types.js';
+import { parseAdminOptions, type AdminConfig, type RoleOptions, type UserDirectory } from './admin/options.js';
+import { policyOptionsSchema, type PolicyOptions } from './flow/policy.js';
 
 /** Options of `secondFactor()`. Checked once, at start-up; a wrong one throws naming it. */
 export interface SecondFactorOptions {
@@ -71,6 +73,27 @@ export interface SecondFactorOptions {
    */
   readonly lockoutSeconds?: number;
   /**
+   * How long a text-message code works, in seconds (at most 600).
+   * @default 300
+   */
+  readonly smsCodeTtlSeconds?: number;
+  /**
+   * How long after a text message before another may be sent to the same person, in seconds.
+   * @default 30
+   */
+  readonly resendCooldownSeconds?: number;
+  /**
+   * Text messages per person per hour (sign-in, enrolment and resends together): a cap
+   * against SMS pumping.
+   * @default 5
+   */
+  readonly smsPerAccountPerHour?: number;
+  /**
+   * Text messages per phone number per hour, whoever asks.
+   * @default 5
+   */
+  readonly smsPerNumberPerHour?: number;
+  /**
    * Folders searched, in order, for a view before the package's own `views/`: a host
    * overrides any page or partial by putting a file of the same name there.
    * @default []
@@ -81,6 +104,29 @@ export interface SecondFactorOptions {
    * @default no-op
    */
   readonly onEvent?: (event: TwoFactorEvent) => void | Promise<void>;
+  /**
+   * The host's directory of people, for `adminRouter`: `find(id)` and
+   * `search(query, { actor, offset, limit })`. Needs `roles`.
+   * @default undefined (adminRouter answers 404 to everything)
+   */
+  readonly users?: UserDirectory;
+  /**
+   * `roleOf(user)`, `tenantOf(user)` and the `rules` of who may reset whom.
+   * @default undefined (no roles; adminRouter answers 404 to everything)
+   */
+  readonly roles?: RoleOptions;
+  /**
+   * An admin reset also signs the person out everywhere: every session whose second-factor
+   * state belongs to them is destroyed.
+   * @default true
+   */
+  readonly endSessionsOnReset?: boolean;
+  /**
+   * Ends every session of a person, for `endSessionsOnReset`. Give it when your session
+   * store cannot list its sessions, or keeps too many to scan on each reset.
+   * @default destroys the matching sessions of express-session's store (`req.sessionStore`), found with its `ids()` and `get()`, or `all()`
+   */
+  readonly endSessions?: (userId: string) => void | Promise<void>;
   /**
    * Where warnings and errors go. Never receives a secret, code or full phone number.
    * @default console
@@ -102,6 +148,17 @@ export interface SecondFactorOptions {
    * @default Date.now
    */
   readonly now?: () => number;
+  /**
+   * Who must enrol: the portal-wide switch (`off` / `required` / `optional`), per-role
+   * overrides, and whether to sign in again after a first enrolment.
+   * @default { mode: 'required' }
+   */
+  readonly policy?: PolicyOptions;
+  /**
+   * Who may flip the portal-wide switch on the admin policy page.
+   * @default () => false (no one)
+   */
+  readonly canManagePolicy?: (user: Express.User) => boolean;
 }
 
 /** The parsed options: nothing optional, computed once. */
@@ -118,11 +175,21 @@ export interface Config {
   readonly pendingTimeoutMs: number;
   readonly maxFailedAttempts: number;
   readonly lockoutSeconds: number;
+  readonly smsCodeTtlSeconds: number;
+  readonly resendCooldownSeconds: number;
+  readonly smsPerAccountPerHour: number;
+  readonly smsPerNumberPerHour: number;
   readonly viewDirs: readonly string[];
   readonly emit: (event: Omit<TwoFactorEvent, 'at'>) => void;
   readonly logger: Logger;
   readonly production: boolean;
   readonly now: () => number;
+  /** `roles.roleOf`, or no role for anyone. */
+  readonly roleOf: (user: Express.User) => string | undefined;
+  /** Present when both `users` and `roles` were given. */
+  readonly admin: AdminConfig | undefined;
+  readonly policy: PolicyOptions;
+  readonly canManagePolicy: (user: Express.User) => boolean;
 }
 
 const fn = (what: string) =>
@@ -164,6 +231,10 @@ const schema = z.strictObject({
   pendingTimeoutSeconds: positiveInt(3600).optional(),
   maxFailedAttempts: positiveInt(100).optional(),
   lockoutSeconds: positiveInt(86_400).optional(),
+  smsCodeTtlSeconds: positiveInt(600).optional(),
+  resendCooldownSeconds: positiveInt(3600).optional(),
+  smsPerAccountPerHour: positiveInt(1000).optional(),
+  smsPerNumberPerHour: positiveInt(1000).optional(),
   views: z.union([z.string().min(1), z.array(z.string().min(1))]).optional(),
   onEvent: fn('event) => void').optional(),
   logger: z
@@ -175,6 +246,12 @@ const schema = z.strictObject({
   production: z.boolean().optional(),
   allowMemoryStoreInProduction: z.boolean().optional(),
   now: fn(') => milliseconds').optional(),
+  users: z.custom<UserDirectory>((value) => typeof value === 'object' && value !== null, { message: 'must be an object with find(id) and search(query, { actor, offset, limit })' }).optional(),
+  roles: z.custom<RoleOptions>((value) => typeof value === 'object' && value !== null, { message: 'must be an object with roleOf(user), tenantOf(user) and optional rules' }).optional(),
+  endSessionsOnReset: z.boolean().optional(),
+  endSessions: fn('userId) => void').optional(),
+  policy: policyOptionsSchema.optional(),
+  canManagePolicy: fn('user) => boolean').optional(),
 });
 
 const knownOptions = Object.keys(schema.shape);
@@ -197,15 +274,25 @@ function explain(issues: readonly z.core.$ZodIssue[], input: Record<string, unkn
   const unknown = issues.find((issue) => issue.code === 'unrecognized_keys');
   if (unknown && unknown.code === 'unrecognized_keys') {
     const key = unknown.keys[0] ?? '';
-    return `unknown option "${key}"; did you mean "${closest(key, knownOptions)}"?`;
+    const parent = unknown.path.join('.');
+    const field: unknown = parent ? (schema.shape as Record<string, unknown>)[parent] : schema;
+    const inner = field instanceof z.ZodOptional ? field.unwrap() : field;
+    const siblings = inner instanceof z.ZodObject ? Object.keys(inner.shape) : [];
+    const name = parent ? `${parent}.${key}` : key;
+    return `unknown option "${name}"${siblings.length ? `; did you mean "${parent ? `${parent}.` : ''}${closest(key, siblings)}"?` : ''}`;
   }
   const issue = issues[0]!;
   const name = issue.path.join('.');
-  const value = input[String(issue.path[0])];
+  const value = issue.path.reduce<unknown>((at, segment) => (at && typeof at === 'object' ? (at as Record<PropertyKey, unknown>)[segment as PropertyKey] : undefined), input);
   if (value === undefined) return `option "${name}" is required`;
   // Never echo a key: the value of encryptionKey is not shown.
   const shown = name === 'encryptionKey' ? '' : ` (got ${describeValue(value)})`;
-  const reason = issue.code === 'invalid_type' ? `must be a ${issue.expected}` : issue.message.replace(/^Too (small|big): expected \w+ to be /, 'must be ');
+  const reason =
+    issue.code === 'invalid_type'
+      ? `must be a ${issue.expected}`
+      : issue.code === 'invalid_value'
+        ? `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`
+        : issue.message.replace(/^Too (small|big): expected \w+ to be /, 'must be ');
   return `option "${name}" ${reason}${shown}`;
 }
 
@@ -265,11 +352,18 @@ export function parseOptions(options: SecondFactorOptions): Config {
     pendingTimeoutMs: (o.pendingTimeoutSeconds ?? 600) * 1000,
     maxFailedAttempts: o.maxFailedAttempts ?? 10,
     lockoutSeconds: o.lockoutSeconds ?? 900,
+    smsCodeTtlSeconds: o.smsCodeTtlSeconds ?? 300,
+    resendCooldownSeconds: o.resendCooldownSeconds ?? 30,
+    smsPerAccountPerHour: o.smsPerAccountPerHour ?? 5,
+    smsPerNumberPerHour: o.smsPerNumberPerHour ?? 5,
     viewDirs: o.views === undefined ? [] : typeof o.views === 'string' ? [o.views] : [...o.views],
     emit,
     logger,
     production,
     now,
+    ...parseAdminOptions({ users: o.users, roles: o.roles, endSessionsOnReset: o.endSessionsOnReset, endSessions: o.endSessions }),
+    policy: o.policy ?? {},
+    canManagePolicy: (o.canManagePolicy as SecondFactorOptions['canManagePolicy']) ?? (() => false),
   });
 }
 

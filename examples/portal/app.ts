@@ -84,6 +84,9 @@ export function createPortal(options: PortalOptions = {}): Portal {
 
   const twoFactor = secondFactor({
     issuer: 'Acme Portal',
+    // Platform staff and partner admins must enrol even when the portal is "optional".
+    policy: { mode: 'required', roleModes: { 'bot-admin': 'required', 'partner-admin': 'required' } },
+    canManagePolicy: (user) => user.role === 'bot-admin',
     ...options.secondFactor,
     store,
   });
@@ -116,6 +119,7 @@ ${failed ? '<div class="sf-alert" role="alert"><p>Wrong username or password.</p
 
   app.use('/2fa', twoFactor.router);
   app.use(twoFactor.guard);
+  app.use('/admin/2fa/policy', twoFactor.policyRouter);
 
   app.post('/logout', (req, res, next) => {
     req.logout((error) => {
@@ -132,13 +136,25 @@ ${failed ? '<div class="sf-alert" role="alert"><p>Wrong username or password.</p
 
   app.get('/', (_req, res) => res.redirect(303, '/dashboard'));
 
-  app.get('/dashboard', requireLogin, (req, res) => {
+  app.get('/dashboard', requireLogin, async (req, res, next) => {
     const user = req.user!;
+    let status;
+    try {
+      status = await twoFactor.statusOf(user);
+    } catch (error) {
+      return next(error);
+    }
+    const secondStep = status.method
+      ? `<p>You signed in with your password and a second factor (${status.method === 'totp' ? 'authenticator app' : 'text message'}).</p>`
+      : status.skipped
+        ? `<p>Two-step verification is off for your account. <a href="/2fa/enable">Enable 2FA</a></p>`
+        : '<p>Two-step verification is not asked on this portal right now.</p>';
+    const admin = user.role === 'bot-admin' ? '<p><a href="/admin/2fa/policy">Portal 2FA setting</a></p>' : '';
     res.type('html').send(
       page(
         'Dashboard',
         `<h1>Dashboard</h1><p>Welcome, <strong>${escape(user.name)}</strong> (${escape(user.role)}, ${escape(user.firm)}).</p>
-<p>You signed in with your password and a second factor.</p>
+${secondStep}${admin}
 <form method="post" action="/logout"><button type="submit" class="sf-button sf-secondary">Sign out</button></form>`,
       ),
     );

@@ -6,6 +6,11 @@ import { createPortal } from './app.js';
  * printed on the console. REDIS_URL moves both into Redis; PORT picks the port.
  */
 const port = Number(process.env.PORT ?? 3000);
+const modeSetting = process.env.TWO_FACTOR_MODE;
+if (modeSetting && !['off', 'required', 'optional'].includes(modeSetting)) {
+  throw new Error(`TWO_FACTOR_MODE must be off, required or optional (got "${modeSetting}")`);
+}
+const mode = modeSetting as 'off' | 'required' | 'optional' | undefined;
 let redis: RedisClientType<any, any, any, any, any> | undefined;
 if (process.env.REDIS_URL) {
   redis = createClient({ url: process.env.REDIS_URL, disableOfflineQueue: true });
@@ -16,6 +21,7 @@ if (process.env.REDIS_URL) {
 const { app } = createPortal({
   ...(redis ? { redis } : {}),
   secondFactor: {
+    ...(mode ? { policy: { mode, roleModes: { 'bot-admin': 'required', 'partner-admin': 'required' } } } : {}),
     ...(process.env.ENCRYPTION_KEY ? { encryptionKey: process.env.ENCRYPTION_KEY } : {}),
     onEvent: (event) => console.log(`[event] ${event.type} user=${event.userId}${event.method ? ` method=${event.method}` : ''}${event.actorId ? ` actor=${event.actorId}` : ''}${event.outcome ? ` outcome=${event.outcome}` : ''}`),
   },

@@ -1,16 +1,31 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { ErrorRequestHandler, NextFunction, Request, Response } from 'express';
 import type { Config } from '../options.js';
 import { TwoFactorError } from '../errors.js';
-import { asyncHandler, wantsJson } from '../web/http.js';
+import { wantsJson } from '../web/http.js';
+import type { Accounts } from './account.js';
+import type { Policy } from './policy.js';
 import { safeReturnPath, type SecondFactorSession } from './session.js';
+import type { SmsChallenge } from './sms-challenge.js';
 
 /**
  * The session state machine's edges that live outside the person's pages: `afterLogin`
  * (password ok -> pending), `guard` (nothing behind it while pending) and `complete`
  * (pending -> done, with a new session id).
  */
-export function createGate(config: Config) {
+export function createGate(
+  config: Config,
+  deps: {
+    policy: Policy;
+    accounts: Accounts;
+    roleOf: (user: Express.User) => string | undefined;
+    /** Renders failures of afterLogin (a store outage) as the package's error page. */
+    handleError: ErrorRequestHandler;
+    /** Sends the text-message code of a person enrolled with SMS. */
+    sms: SmsChallenge;
+  },
+) {
   const { basePath } = config;
+  const { policy, accounts, roleOf } = deps;
 
   /** pending -> done: a new session id, the Passport user kept, pending data dropped. */
   async function complete(req: Request, res: Response): Promise<void> {
@@ -38,7 +53,15 @@ export function createGate(config: Config) {
   }
 
   /** Use right after `passport.authenticate(...)` on the login route. */
-  const afterLogin = asyncHandler(async function afterLogin(req: Request, res: Response, next: NextFunction) {
+  function afterLogin(req: Request, res: Response, next: NextFunction): void {
+    startSecondFactor(req, res, next).catch((error: unknown) => {
+      // The session already holds the Passport user but no finished second factor, so the
+      // guard keeps everything shut; the person sees a clear page, not the host's 500.
+      deps.handleError(error, req, res, next);
+    });
+  }
+
+  async function startSecondFactor(req: Request, res: Response, next: NextFunction): Promise<void> {
     if (!req.user) {
       next(new TypeError('secondFactor: afterLogin must run after passport.authenticate() succeeded (req.user is missing)'));
       return;
@@ -57,13 +80,27 @@ export function createGate(config: Config) {
     const returnTo = safeReturnPath(body.returnTo) ?? safeReturnPath(req.query.returnTo);
     if (returnTo) state.returnTo = returnTo;
     req.session.secondFactor = state;
+
+    const mode = policy.modeFor(await policy.current(), roleOf(req.user));
+    if (mode === 'off') {
+      await complete(req, res);
+      return;
+    }
+    const standing = await accounts.standing(userId);
+    if (mode === 'optional' && standing.skipped) {
+      config.emit({ type: 'skip_honoured', userId });
+      await complete(req, res);
+      return;
+    }
     config.emit({ type: 'challenge_started', userId });
+    // Sent here, by the login POST, and never by showing the verify page: a GET sends nothing.
+    if (standing.method === 'sms') await deps.sms.sendAtLogin(state, standing.record);
     if (wantsJson(req)) {
       res.status(200).json({ status: 'pending', next: basePath });
     } else {
       res.redirect(303, basePath);
     }
-  });
+  }
 
   /**
    * Mount after the 2FA pages and before everything the second factor protects. A finished

@@ -15,7 +15,16 @@ export interface SecondFactorSession {
   returnTo?: string;
   /** An enrolment in progress: the sealed secret or phone, before the person confirmed it. */
   enrolment?: { method: FactorMethod; sealed: string; last4?: string };
+  /**
+   * Text-message codes of this pending sign-in: the random id its codes are bound to (a code
+   * works only in the session that asked for it), when the last one was sent, and why the
+   * last send did not happen, for the page.
+   */
+  sms?: { binding: string; sentAt?: number; failure?: SmsSendRefusal };
 }
+
+/** Why a text message was not sent: the person can retry or wait. */
+export type SmsSendRefusal = 'sms_failed' | 'sms_quota' | 'resend_cooldown';
 
 declare module 'express-session' {
   interface SessionData {

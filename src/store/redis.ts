@@ -123,8 +123,10 @@ export class RedisStore implements TwoFactorStore {
     return value === null ? null : String(value);
   }
 
-  // One DEL for all keys, so it is atomic; on a cluster the keys must share a hash tag
-  // (Redis answers CROSSSLOT otherwise, which rejects rather than half-deleting silently).
+  // One DEL for all keys, so it is atomic. On a cluster only keys sharing a hash tag (one
+  // slot) are deleted together atomically: node-redis 6's cluster client splits a DEL over
+  // several slots into one DEL per slot (checked in test/cluster.test.ts), so keys that must
+  // go together (a person's, tagged `{userId}`) must share the tag.
   async delete(...keys: string[]): Promise<void> {
     if (keys.length === 0) return;
     await this.#client.del(keys.map((key) => this.#key(key)));

@@ -26,6 +26,8 @@ export interface UserRecord {
   readonly enrolledAt?: number;
   /** When the person chose "Skip for now" (ms since the epoch). */
   readonly skippedAt?: number;
+  /** When a person who had skipped asked to enable 2FA: the next sign-in enrols, no skip offered. */
+  readonly enableRequestedAt?: number;
 }
 
 /** Options for an attempt limiter created by a store (rate-limiter-flexible's names). */

@@ -1,5 +1,8 @@
 import { csrfSync } from 'csrf-sync';
-import type { Request } from 'express';
+import express, { type Request, type RequestHandler } from 'express';
+
+/** Limits far above any form of ours: a larger body is refused before it is read. */
+export const FORM_LIMITS = { extended: false, limit: '4kb', parameterLimit: 20 } as const;
 
 /**
  * Synchronizer tokens kept in the session (csrf-sync). Forms send `_csrf`; API clients may send
@@ -18,4 +21,9 @@ export function createCsrf() {
 
 export function isCsrfError(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'EBADCSRFTOKEN';
+}
+
+/** What every router of ours puts in front of its forms: a small urlencoded parser, then CSRF. */
+export function formProtection(): RequestHandler[] {
+  return [express.urlencoded(FORM_LIMITS), createCsrf().csrfSynchronisedProtection];
 }

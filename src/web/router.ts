@@ -1,25 +1,26 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Config } from '../options.js';
 import { TwoFactorError, isTwoFactorError } from '../errors.js';
-import type { Accounts } from '../flow/account.js';
+import type { Accounts, Standing } from '../flow/account.js';
 import type { AttemptLimiter } from '../flow/attempts.js';
 import type { Gate } from '../flow/gate.js';
+import type { Policy } from '../flow/policy.js';
 import type { SecondFactorSession } from '../flow/session.js';
 import { groupForTyping, newTotpSecret, totpQrSvg, totpUri } from '../factors/totp.js';
-import { createCsrf, isCsrfError } from './csrf.js';
+import { formProtection, isCsrfError } from './csrf.js';
 import { asyncHandler, wantsJson } from './http.js';
 import { readCode, readField } from './input.js';
 import { errorMessageKey } from './messages.js';
 import { packagePublicDir, type Render } from './render.js';
+import type { SmsCodes } from '../factors/sms.js';
+import type { SmsChallenge } from '../flow/sms-challenge.js';
+import { registerSmsRoutes } from './sms-routes.js';
 
 interface Pending {
   readonly state: SecondFactorSession;
   readonly userId: string;
   readonly user: Express.User;
 }
-
-/** Limits far above any form of ours: a larger body is refused before it is read. */
-const BODY_LIMITS = { extended: false, limit: '4kb', parameterLimit: 20 } as const;
 
 /** The person's pages: method choice, enrolment, verification, sign out. */
 export function createUserRouter(deps: {
@@ -28,14 +29,16 @@ export function createUserRouter(deps: {
   accounts: Accounts;
   attempts: AttemptLimiter;
   render: Render;
+  policy: Policy;
+  roleOf: (user: Express.User) => string | undefined;
+  smsCodes: SmsCodes;
+  smsChallenge: SmsChallenge;
 }): Router {
-  const { config, gate, accounts, attempts, render } = deps;
+  const { config, gate, accounts, attempts, render, policy, roleOf } = deps;
   const router = express.Router();
-  const csrf = createCsrf();
 
   router.use('/assets', express.static(packagePublicDir, { index: false, maxAge: '1h', fallthrough: false }));
-  router.use(express.urlencoded(BODY_LIMITS));
-  router.use(csrf.csrfSynchronisedProtection);
+  router.use(formProtection());
 
   /** The pending sign-in of this session, or a "sign in again" answer when there is none. */
   async function requirePending(req: Request): Promise<Pending> {
@@ -56,6 +59,13 @@ export function createUserRouter(deps: {
     render(req, res, 429, 'locked', { title: 'page.title.locked', minutes: Math.ceil(seconds / 60) });
   };
 
+  // Before the generic pages below: its /enrol and /verify handlers take the text-message
+  // requests and pass the others on.
+  registerSmsRoutes(router, {
+    config, accounts, attempts, render, requirePending, renderLocked, finishEnrolment,
+    codes: deps.smsCodes, challenge: deps.smsChallenge, complete: gate.complete,
+  });
+
   router.get(
     '/',
     asyncHandler(async (req, res) => {
@@ -71,23 +81,95 @@ export function createUserRouter(deps: {
 
   // --- enrolment -------------------------------------------------------------------------
 
-  const renderChoice = (req: Request, res: Response, status = 200, error?: TwoFactorError) =>
+  /** "Skip for now" is offered only in optional mode (after the role's override), never to
+   * someone enrolled, and not to someone who asked to enable 2FA after skipping. */
+  async function skipAllowed(pending: Pending, standing: Standing): Promise<boolean> {
+    if (standing.method || standing.enableRequested) return false;
+    return policy.modeFor(await policy.current(), roleOf(pending.user)) === 'optional';
+  }
+
+  const renderChoice = async (req: Request, res: Response, pending: Pending, status = 200, error?: TwoFactorError) =>
     render(req, res, status, 'choose', {
       title: 'page.title.choose',
-      methods: [{ id: 'totp', label: 'choose.totp', hint: 'choose.totp.hint' }],
+      methods: [
+        { id: 'totp', label: 'choose.totp', hint: 'choose.totp.hint' },
+        { id: 'sms', label: 'choose.sms', hint: 'choose.sms.hint' },
+      ],
+      skipAllowed: await skipAllowed(pending, await accounts.standing(pending.userId)),
       ...(error ? { error: { key: errorMessageKey(error.code) } } : {}),
     });
 
   router.get(
     '/enrol',
     asyncHandler(async (req, res) => {
-      const { userId } = await requirePending(req);
-      const { method } = await accounts.standing(userId);
+      const pending = await requirePending(req);
+      const { method } = await accounts.standing(pending.userId);
       if (method) {
         res.redirect(303, `${config.basePath}/verify`);
         return;
       }
-      renderChoice(req, res);
+      await renderChoice(req, res, pending);
+    }),
+  );
+
+  router.post(
+    '/skip',
+    asyncHandler(async (req, res) => {
+      const pending = await requirePending(req);
+      const standing = await accounts.standing(pending.userId);
+      if (!(await skipAllowed(pending, standing))) {
+        throw new TwoFactorError('forbidden', 'skipping is not allowed for this person now');
+      }
+      await accounts.recordSkip(pending.userId, standing.generation);
+      config.emit({ type: 'skipped', userId: pending.userId });
+      await gate.complete(req, res);
+    }),
+  );
+
+  /** After a first enrolment: straight on, or (by policy) sign in again with both factors. */
+  async function finishEnrolment(req: Request, res: Response): Promise<void> {
+    if (!policy.reauthenticateAfterEnrolment) {
+      await gate.complete(req, res);
+      return;
+    }
+    await gate.signOut(req);
+    render(req, res, 200, 'notice', { title: 'page.title.enrolled', message: 'enrolled.signInAgain', link: { href: config.loginPath, label: 'signInAgain' } });
+  }
+
+  // --- "Enable 2FA" for a person who skipped ------------------------------------------------
+
+  /** The signed-in person (second factor done or skipped) of this session. */
+  function requireSignedIn(req: Request): { userId: string; user: Express.User } {
+    const state = req.session?.secondFactor;
+    if (!req.user || state?.state !== 'done' || state.userId !== config.userId(req.user)) {
+      throw new TwoFactorError('not_pending', 'not signed in');
+    }
+    return { userId: state.userId, user: req.user };
+  }
+
+  router.get(
+    '/enable',
+    asyncHandler(async (req, res) => {
+      const { userId } = requireSignedIn(req);
+      const standing = await accounts.standing(userId);
+      if (standing.method) {
+        render(req, res, 200, 'notice', { title: 'page.title.enable', message: 'enable.alreadyOn', link: { href: config.successRedirect, label: 'continue' } });
+        return;
+      }
+      render(req, res, 200, 'enable', { title: 'page.title.enable', home: config.successRedirect });
+    }),
+  );
+
+  router.post(
+    '/enable',
+    asyncHandler(async (req, res) => {
+      const { userId } = requireSignedIn(req);
+      const standing = await accounts.standing(userId);
+      if (standing.method) throw new TwoFactorError('forbidden', 'already enrolled');
+      await accounts.requestEnable(userId, standing.generation);
+      config.emit({ type: 'enable_requested', userId });
+      await gate.signOut(req);
+      render(req, res, 200, 'notice', { title: 'page.title.enable', message: 'enable.signedOut', link: { href: config.loginPath, label: 'signInAgain' } });
     }),
   );
 
@@ -99,7 +181,7 @@ export function createUserRouter(deps: {
       if (method) throw new TwoFactorError('forbidden', 'already enrolled: verify instead');
       const choice = readField((req.body as Record<string, unknown>).method, 16);
       if (choice !== 'totp') {
-        renderChoice(req, res, 400, new TwoFactorError('bad_request', 'unknown method'));
+        await renderChoice(req, res, await requirePending(req), 400, new TwoFactorError('bad_request', 'unknown method'));
         return;
       }
       // The secret lives only in this pending session, sealed, until the person proves they
@@ -149,7 +231,7 @@ export function createUserRouter(deps: {
         res.redirect(303, `${config.basePath}/enrol`);
         return;
       }
-      const { record, method } = await accounts.standing(userId);
+      const { method, generation } = await accounts.standing(userId);
       if (method) throw new TwoFactorError('forbidden', 'already enrolled');
       let code: string;
       try {
@@ -171,10 +253,10 @@ export function createUserRouter(deps: {
         await renderTotpEnrolment(req, res, pending, 401, new TwoFactorError('invalid_code', 'wrong code'));
         return;
       }
-      await accounts.saveTotpEnrolment(userId, enrolment.sealed, record);
+      await accounts.saveTotpEnrolment(userId, enrolment.sealed, generation);
       delete state.enrolment;
       config.emit({ type: 'enrolled', userId, method: 'totp' });
-      await gate.complete(req, res);
+      await finishEnrolment(req, res);
     }),
   );
 

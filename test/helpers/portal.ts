@@ -45,7 +45,7 @@ export function startPortal(options: { redis?: RedisClientType<any, any, any, an
 }
 
 export function csrfFrom(html: string): string {
-  const match = /name="_csrf" value="([^"]+)"/.exec(html);
+  const match = /name="_csrf" value="([^"]+)"/.exec(html) ?? /<meta name="csrf-token" content="([^"]+)">/.exec(html);
   if (!match) throw new Error(`no CSRF token in page:\n${html.slice(0, 500)}`);
   return match[1]!;
 }

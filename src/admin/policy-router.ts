@@ -1,0 +1,72 @@
+import express, { type ErrorRequestHandler, type Request, type Router } from 'express';
+import type { Config } from '../options.js';
+import { TwoFactorError } from '../errors.js';
+import type { Policy, PolicyMode } from '../flow/policy.js';
+import { formProtection } from '../web/csrf.js';
+import { asyncHandler } from '../web/http.js';
+import { readField } from '../web/input.js';
+import type { MessageKey } from '../web/messages.js';
+import type { Render } from '../web/render.js';
+
+const modes: readonly PolicyMode[] = ['required', 'optional', 'off'];
+
+/**
+ * The portal-wide switch, for people `canManagePolicy` allows, whose own second factor is done.
+ * Mounted inside the admin router at `/policy`.
+ */
+export function createPolicyRouter(deps: { config: Config; policy: Policy; render: Render; handleError: ErrorRequestHandler }): Router {
+  const { config, policy, render } = deps;
+  const router = express.Router();
+  router.use(formProtection());
+
+  function requireManager(req: Request): string {
+    const state = req.session?.secondFactor;
+    if (!req.user || state?.state !== 'done' || state.userId !== config.userId(req.user)) {
+      throw new TwoFactorError('not_pending', 'sign in with both factors first');
+    }
+    if (!config.canManagePolicy(req.user)) throw new TwoFactorError('forbidden', 'may not manage the policy');
+    return state.userId;
+  }
+
+  const page = async (req: Request, res: express.Response, status: number, saved?: PolicyMode) => {
+    const { mode } = await policy.current();
+    render(req, res, status, 'admin/policy', {
+      title: 'page.title.policy',
+      mode,
+      modeLabel: `policy.mode.${mode}` satisfies string as MessageKey,
+      modes,
+      saved: saved ? (`policy.mode.${saved}` as MessageKey) : undefined,
+    });
+  };
+
+  router.get(
+    '/',
+    asyncHandler(async (req, res) => {
+      requireManager(req);
+      await page(req, res, 200);
+    }),
+  );
+
+  router.post(
+    '/',
+    asyncHandler(async (req, res) => {
+      let actorId: string;
+      try {
+        actorId = requireManager(req);
+      } catch (error) {
+        if (req.user) config.emit({ type: 'policy_change_refused', userId: config.userId(req.user), actorId: config.userId(req.user), outcome: 'refused' });
+        throw error;
+      }
+      const wanted = readField((req.body as Record<string, unknown>).mode, 16);
+      if (wanted !== 'off' && wanted !== 'required' && wanted !== 'optional') {
+        throw new TwoFactorError('bad_request', 'unknown mode');
+      }
+      const { before, after } = await policy.setMode(wanted);
+      config.emit({ type: 'policy_changed', userId: actorId, actorId, outcome: `${before.mode}->${after.mode}` });
+      await page(req, res, 200, after.mode);
+    }),
+  );
+
+  router.use(deps.handleError);
+  return router;
+}

@@ -1,0 +1,244 @@
+import { randomInt } from 'node:crypto';
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { TwoFactorError, isTwoFactorError } from '../errors.js';
+import type { Config } from '../options.js';
+import { constantTimeEqual, randomId } from '../secrets.js';
+
+/** What a person may do with one code before it is void. */
+export const SMS_TRIES_PER_CODE = 5;
+const HOUR_SECONDS = 60 * 60;
+
+/** A six-digit code, uniformly drawn: `000000` to `999999`, leading zeros kept. */
+export function newSmsCode(): string {
+  return String(randomInt(0, 1_000_000)).padStart(6, '0');
+}
+
+/** The stored form of the one live code of a person: never the code itself. */
+interface CodeRecord {
+  readonly id: string;
+  /** Keyed hash of the code, salted with the user and the record id. */
+  readonly hash: string;
+  /** The pending session that asked for it. */
+  readonly binding: string;
+  /** Keyed hash of the number it was sent to. */
+  readonly phone: string;
+  /** config.now() when it was sent: expiry is decided from this, not from the store's TTL. */
+  readonly issuedAt: number;
+}
+
+export type SmsCheck = 'ok' | 'wrong' | 'expired' | 'spent' | 'none';
+
+export interface SmsRequest {
+  readonly userId: string;
+  /** The random id of the pending session: the code works only there. */
+  readonly binding: string;
+  /** E.164. */
+  readonly phone: string;
+  /** The text, given the code. */
+  readonly body: (code: string) => string;
+}
+
+/**
+ * Text-message codes over the store: sending (cooldown, hourly caps, one live code per person)
+ * and checking (expiry, binding, tries, single use). No HTTP, no session.
+ */
+export function createSmsCodes(config: Config) {
+  const { store, secrets } = config;
+  const ttlMs = config.smsCodeTtlSeconds * 1000;
+  const cooldownMs = config.resendCooldownSeconds * 1000;
+  // Housekeeping only: the decisions are taken on config.now(). The margin outlives a store
+  // clock that runs a little behind ours.
+  const cooldownKeyTtl = config.resendCooldownSeconds + 60;
+
+  const codeKey = (userId: string) => `sms-code:{${userId}}`;
+  const cooldownKey = (userId: string) => `sms-cooldown:{${userId}}`;
+  const phoneKey = (phone: string) => secrets.hash(`sms-number:${phone}`);
+  // The user and record id go into the hashed value, so equal codes never hash alike.
+  const hashInput = (userId: string, id: string, code: string) => `sms-code:${userId}:${id}:${code}`;
+
+  const perAccount = store.createLimiter({ keyPrefix: 'sms-account', points: config.smsPerAccountPerHour, duration: HOUR_SECONDS });
+  const perNumber = store.createLimiter({ keyPrefix: 'sms-number', points: config.smsPerNumberPerHour, duration: HOUR_SECONDS });
+  const triesPerCode = store.createLimiter({ keyPrefix: 'sms-tries', points: SMS_TRIES_PER_CODE, duration: config.smsCodeTtlSeconds });
+
+  const storeFailure = (cause: unknown) =>
+    isTwoFactorError(cause) ? cause : new TwoFactorError('store_unavailable', 'the text-message state could not be reached', { cause });
+
+  const cooldownRefusal = (waitMs: number) => {
+    const seconds = Math.min(config.resendCooldownSeconds, Math.max(1, Math.ceil(waitMs / 1000)));
+    return new TwoFactorError('resend_cooldown', 'a code was sent moments ago', { retryAfterSeconds: seconds });
+  };
+
+  /**
+   * Claims the right to send now, or throws `resend_cooldown`. The cooldown runs on
+   * config.now(), while store TTLs run on the store's clock (Redis's, and never a test's fake
+   * one), so an expired TTL cannot be what ends it. Instead each send claims, with
+   * setIfAbsent, the successor of the send before it: of parallel requests after the cooldown
+   * exactly one gets that key. The returned `giveBack` undoes the claim when nothing was sent.
+   */
+  async function claimCooldown(userId: string): Promise<() => Promise<void>> {
+    const pointer = cooldownKey(userId);
+    for (let round = 0; round < 3; round += 1) {
+      const now = config.now();
+      const last = await store.get(pointer);
+      if (last !== null && Number(last) + cooldownMs > now) throw cooldownRefusal(Number(last) + cooldownMs - now);
+      const successor = `${pointer}:after:${last ?? 'none'}`;
+      if (await store.setIfAbsent(successor, String(now), cooldownKeyTtl)) {
+        await store.set(pointer, String(now), cooldownKeyTtl);
+        return async () => {
+          if (last === null) await store.delete(pointer);
+          else await store.set(pointer, last, cooldownKeyTtl);
+          await store.delete(successor);
+        };
+      }
+      const rival = await store.get(successor);
+      if (rival !== null && Number(rival) + cooldownMs > now) throw cooldownRefusal(Number(rival) + cooldownMs - now);
+      // The rival gave its claim back, or moved the pointer on since: look again.
+    }
+    // Fail closed under a contention this heavy: ask the person to wait rather than send twice.
+    throw cooldownRefusal(1000);
+  }
+
+  /** Takes one send from a limiter, or throws `sms_quota`; a store failure is not a quota. */
+  async function reserve(limiter: RateLimiterAbstract, key: string): Promise<void> {
+    try {
+      await limiter.consume(key);
+    } catch (rejection) {
+      if (rejection instanceof RateLimiterRes) {
+        throw new TwoFactorError('sms_quota', 'too many text messages in the last hour', {
+          retryAfterSeconds: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)),
+        });
+      }
+      throw storeFailure(rejection);
+    }
+  }
+
+  /** Seconds before a new code may be sent to this person; 0 when one may be sent now. */
+  async function cooldownSeconds(userId: string): Promise<number> {
+    let last: string | null;
+    try {
+      last = await store.get(cooldownKey(userId));
+    } catch (error) {
+      throw storeFailure(error);
+    }
+    if (last === null) return 0;
+    const waitMs = Number(last) + cooldownMs - config.now();
+    return waitMs > 0 ? Math.min(config.resendCooldownSeconds, Math.ceil(waitMs / 1000)) : 0;
+  }
+
+  /**
+   * Sends a new code, which voids the previous one of this person. Throws `resend_cooldown`,
+   * `sms_quota` (both with `retryAfterSeconds`), `sms_failed` or `store_unavailable`.
+   *
+   * The cooldown and both hourly caps are taken *before* the send and given back when it
+   * fails: checking first and counting after success would let a parallel burst pass the
+   * checks together and send past the cap. The price is that while one send is in flight a
+   * parallel request may be refused although that send then fails, which errs on the safe side.
+   */
+  async function send(request: SmsRequest): Promise<{ sentAt: number }> {
+    const { userId, phone } = request;
+    const giveBack: Array<() => Promise<unknown>> = [];
+    let sent = false;
+    try {
+      try {
+        giveBack.push(await claimCooldown(userId));
+      } catch (error) {
+        throw storeFailure(error);
+      }
+      await reserve(perAccount, userId);
+      giveBack.push(() => perAccount.reward(userId, 1));
+      const numberKey = phoneKey(phone);
+      await reserve(perNumber, numberKey);
+      giveBack.push(() => perNumber.reward(numberKey, 1));
+
+      const code = newSmsCode();
+      const id = randomId();
+      const sentAt = config.now();
+      try {
+        await config.sms.send(phone, request.body(code));
+      } catch (error) {
+        throw isTwoFactorError(error) && error.code === 'sms_failed'
+          ? error
+          : new TwoFactorError('sms_failed', 'the text-message sender failed', { cause: error });
+      }
+      sent = true;
+      // Written after the provider accepted the message, so a failed send leaves the previous
+      // code usable; one key per person, so this code voids the one before.
+      const record: CodeRecord = { id, hash: secrets.hash(hashInput(userId, id, code)), binding: request.binding, phone: phoneKey(phone), issuedAt: sentAt };
+      try {
+        await store.set(codeKey(userId), JSON.stringify(record), config.smsCodeTtlSeconds);
+      } catch (error) {
+        throw storeFailure(error);
+      }
+      return { sentAt };
+    } catch (error) {
+      if (!sent) await giveBackAll(giveBack);
+      throw error;
+    }
+  }
+
+  async function giveBackAll(steps: ReadonlyArray<() => Promise<unknown>>): Promise<void> {
+    for (const step of [...steps].reverse()) {
+      try {
+        await step();
+      } catch (error) {
+        // Left consumed: the person waits longer, nothing is sent more often.
+        config.logger.error(`second factor: could not give back a text-message reservation: ${error instanceof Error ? error.message : typeof error}`);
+      }
+    }
+  }
+
+  /**
+   * Checks a code for the person's pending session and number, and on a match consumes it.
+   * The caller counts the attempt against the account (attempts.attempt) around this.
+   */
+  async function check(userId: string, expected: { binding: string | undefined; phone: string }, code: string): Promise<SmsCheck> {
+    let raw: string | null;
+    try {
+      raw = await store.get(codeKey(userId));
+    } catch (error) {
+      throw storeFailure(error);
+    }
+    const record = raw === null ? undefined : parseRecord(raw);
+    if (raw === null || !record) return 'none';
+    if (expected.binding === undefined || !constantTimeEqual(record.binding, expected.binding) || !constantTimeEqual(record.phone, phoneKey(expected.phone))) {
+      return 'wrong';
+    }
+    if (config.now() - record.issuedAt >= ttlMs) return 'expired';
+    try {
+      await triesPerCode.consume(`${userId}:${record.id}`);
+    } catch (rejection) {
+      if (rejection instanceof RateLimiterRes) return 'spent';
+      throw storeFailure(rejection);
+    }
+    if (!secrets.matches(hashInput(userId, record.id, code), record.hash)) return 'wrong';
+    // The match was against what we read; the take decides. Of parallel copies only one gets
+    // back exactly that record.
+    let taken: string | null;
+    try {
+      taken = await store.take(codeKey(userId));
+      if (taken === raw) return 'ok';
+      // A newer code replaced ours between the read and the take: ours was void, and the newer
+      // one must not be lost because of it.
+      if (taken !== null) await store.setIfAbsent(codeKey(userId), taken, config.smsCodeTtlSeconds);
+    } catch (error) {
+      throw storeFailure(error);
+    }
+    return 'wrong';
+  }
+
+  return { send, check, cooldownSeconds };
+}
+
+export type SmsCodes = ReturnType<typeof createSmsCodes>;
+
+function parseRecord(raw: string): CodeRecord | undefined {
+  try {
+    const value = JSON.parse(raw) as Partial<CodeRecord>;
+    if (typeof value.id === 'string' && typeof value.hash === 'string' && typeof value.binding === 'string' && typeof value.phone === 'string' && typeof value.issuedAt === 'number') {
+      return value as CodeRecord;
+    }
+  } catch {
+    // An unreadable record is treated as no code.
+  }
+  return undefined;
+}

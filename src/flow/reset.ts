@@ -1,0 +1,32 @@
+import type { Config } from '../options.js';
+import type { Accounts } from './account.js';
+import type { AttemptLimiter } from './attempts.js';
+
+/** What an admin does to another person's second factor: pure store logic, no HTTP, no checks. */
+export function createReset(deps: { config: Config; accounts: Accounts; attempts: AttemptLimiter }) {
+  const { config, accounts, attempts } = deps;
+
+  /**
+   * Back to "never enrolled": the record goes (method, secret, phone, recovery codes, skip
+   * and enable requests), and with it its `factorId`, to which remembered devices are bound.
+   * Each step is idempotent, so after a store failure the admin simply tries again.
+   */
+  async function resetFactor(userId: string): Promise<void> {
+    // The record first: once it is gone no sign-in can verify with the old factor, whatever
+    // of the rest is still to be cleared.
+    await config.store.deleteUser(userId);
+    // The last accepted TOTP step must go too: a new secret enrolled within the same 30 s
+    // would otherwise have its first code refused as a replay.
+    await config.store.delete(accounts.stepKey(userId));
+    await attempts.clear(userId);
+  }
+
+  /** Clears failed attempts and any lock, and nothing else. */
+  async function unlock(userId: string): Promise<void> {
+    await attempts.clear(userId);
+  }
+
+  return { resetFactor, unlock };
+}
+
+export type Reset = ReturnType<typeof createReset>;

@@ -1,0 +1,61 @@
+import type { Config } from '../options.js';
+import { isTwoFactorError, type ErrorCode, type TwoFactorError } from '../errors.js';
+import type { SmsCodes } from '../factors/sms.js';
+import { randomId } from '../secrets.js';
+import type { UserRecord } from '../store/types.js';
+import { en, format } from '../web/messages.js';
+import type { SecondFactorSession, SmsSendRefusal } from './session.js';
+
+export type SmsPurpose = 'login' | 'resend' | 'enrolment';
+
+const refusals: ReadonlySet<ErrorCode> = new Set<SmsSendRefusal>(['sms_failed', 'sms_quota', 'resend_cooldown']);
+
+/** A send the person can recover from on the page (retry, wait); anything else is an outage. */
+export function isSmsSendRefusal(error: unknown): error is TwoFactorError & { readonly code: SmsSendRefusal } {
+  return isTwoFactorError(error) && refusals.has(error.code);
+}
+
+/**
+ * Text-message codes for one pending sign-in: the session's binding id, what happened to the
+ * last send (for the page), and the audit events. Events name the purpose and the outcome,
+ * never the code or the number.
+ */
+export function createSmsChallenge(config: Config, codes: SmsCodes) {
+  const body = (code: string) => format(en['sms.body'], { issuer: config.issuer, code });
+
+  /** Sends a new code for this session; throws what `SmsCodes.send` throws. */
+  async function send(state: SecondFactorSession, phone: string, purpose: SmsPurpose): Promise<void> {
+    const { userId } = state;
+    const sms = (state.sms ??= { binding: randomId() });
+    try {
+      const { sentAt } = await codes.send({ userId, binding: sms.binding, phone, body });
+      sms.sentAt = sentAt;
+      delete sms.failure;
+      config.emit({ type: 'code_sent', userId, method: 'sms', reason: purpose });
+    } catch (error) {
+      if (isSmsSendRefusal(error)) {
+        sms.failure = error.code;
+        config.emit({ type: error.code === 'sms_failed' ? 'send_failed' : 'send_refused', userId, method: 'sms', reason: error.code });
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * At the password step of a person enrolled with text messages. A refused or failed send is
+   * kept in the session for the verify page (which offers "Send a new code"); only a store
+   * outage throws.
+   */
+  async function sendAtLogin(state: SecondFactorSession, record: UserRecord | null): Promise<void> {
+    if (record?.method !== 'sms' || !record.phone) return;
+    try {
+      await send(state, config.secrets.open(record.phone, state.userId), 'login');
+    } catch (error) {
+      if (!isSmsSendRefusal(error)) throw error;
+    }
+  }
+
+  return { send, sendAtLogin };
+}
+
+export type SmsChallenge = ReturnType<typeof createSmsChallenge>;

@@ -1,0 +1,321 @@
+import type { Request, Response, Router } from 'express';
+import type { Config } from '../options.js';
+import { TwoFactorError, isTwoFactorError } from '../errors.js';
+import type { Accounts } from '../flow/account.js';
+import type { AttemptLimiter } from '../flow/attempts.js';
+import type { SecondFactorSession } from '../flow/session.js';
+import { isSmsSendRefusal, type SmsChallenge } from '../flow/sms-challenge.js';
+import { maskPhone, normaliseUsPhone, type PhoneProblem } from '../factors/phone.js';
+import type { SmsCheck, SmsCodes } from '../factors/sms.js';
+import type { UserRecord } from '../store/types.js';
+import { asyncHandler } from './http.js';
+import { readCode, readField } from './input.js';
+import { errorMessageKey, type MessageKey } from './messages.js';
+import type { PageData, Render } from './render.js';
+
+interface Pending {
+  readonly state: SecondFactorSession;
+  readonly userId: string;
+  readonly user: Express.User;
+}
+
+type PageError = NonNullable<PageData['error']>;
+
+const phoneProblemKeys: Readonly<Record<PhoneProblem, MessageKey>> = {
+  missing: 'phone.error.missing',
+  invalid: 'phone.error.invalid',
+  not_us: 'phone.error.notUs',
+  short_code: 'phone.error.shortCode',
+  premium: 'phone.error.premium',
+  toll_free: 'phone.error.tollFree',
+  special: 'phone.error.special',
+};
+
+const checkKeys: Readonly<Record<Exclude<SmsCheck, 'ok'>, MessageKey>> = {
+  wrong: 'error.invalid_code',
+  expired: 'sms.error.expired',
+  spent: 'sms.error.spent',
+  none: 'sms.error.none',
+};
+
+function errorFor(error: TwoFactorError): PageError {
+  const seconds = error.retryAfterSeconds;
+  return { key: errorMessageKey(error.code), ...(seconds === undefined ? {} : { params: { seconds, minutes: Math.ceil(seconds / 60) } }) };
+}
+
+/**
+ * The text-message pages: phone entry and confirmation at enrolment, the verify page of a
+ * person enrolled with SMS, and "Send a new code". Registered before the router's generic
+ * pages: its `/enrol` and `/verify` handlers take text-message requests and pass the rest on.
+ */
+export function registerSmsRoutes(
+  router: Router,
+  deps: {
+    config: Config;
+    accounts: Accounts;
+    attempts: AttemptLimiter;
+    render: Render;
+    codes: SmsCodes;
+    challenge: SmsChallenge;
+    requirePending: (req: Request) => Promise<Pending>;
+    renderLocked: (req: Request, res: Response, seconds: number) => void;
+    /** Ends a confirmed enrolment: signs in, or asks to sign in again (policy). */
+    finishEnrolment: (req: Request, res: Response) => Promise<void>;
+    /** pending -> done after a verified code. */
+    complete: (req: Request, res: Response) => Promise<void>;
+  },
+): void {
+  const { config, accounts, attempts, render, codes, challenge, requirePending, renderLocked } = deps;
+  const base = config.basePath;
+  const codeMinutes = Math.ceil(config.smsCodeTtlSeconds / 60);
+
+  /** What the code pages share: the masked number, whether a code went out, the countdown. */
+  async function codePage(pending: Pending, last4: string | undefined, error: PageError | undefined) {
+    const sms = pending.state.sms;
+    const resendIn = await codes.cooldownSeconds(pending.userId);
+    const failure = sms?.failure === 'sms_failed' || sms?.failure === 'sms_quota' ? { key: errorMessageKey(sms.failure) } : undefined;
+    const shown = error ?? failure;
+    return {
+      masked: maskPhone(last4 ?? ''),
+      sent: sms?.sentAt !== undefined,
+      resendIn,
+      codeMinutes,
+      ...(shown ? { error: shown } : {}),
+    };
+  }
+
+  /**
+   * Counts the attempt against the account (a wrong SMS code is a failed attempt like any
+   * other, however many codes were sent) and checks the code for this session and number.
+   */
+  async function attemptCode(pending: Pending, phone: string, code: string, reason?: string) {
+    const { userId, state } = pending;
+    let result = 'none' as SmsCheck;
+    const outcome = await attempts.attempt(
+      userId,
+      async () => (result = await codes.check(userId, { binding: state.sms?.binding, phone }, code)) === 'ok',
+      (locked) => config.emit({ type: locked ? 'locked' : 'failed', userId, method: 'sms', ...(reason ? { reason } : {}) }),
+    );
+    return { outcome, error: { key: checkKeys[result === 'ok' ? 'wrong' : result] } };
+  }
+
+  async function renderVerify(req: Request, res: Response, pending: Pending, record: UserRecord, status = 200, error?: PageError) {
+    render(req, res, status, 'verify-sms', { title: 'page.title.verify', ...(await codePage(pending, record.phoneLast4, error)) });
+  }
+
+  async function renderConfirm(req: Request, res: Response, pending: Pending, status = 200, error?: PageError) {
+    const last4 = pending.state.enrolment?.last4;
+    render(req, res, status, 'enrol-sms-confirm', { title: 'page.title.enrolSms', ...(await codePage(pending, last4, error)) });
+  }
+
+  const renderPhoneForm = (req: Request, res: Response, status = 200, phoneValue = '', error?: PageError) =>
+    render(req, res, status, 'enrol-sms', { title: 'page.title.enrolSms', phoneValue, ...(error ? { error } : {}) });
+
+  /** A refused or failed send, on the page the person was on: 429 with Retry-After, or 502. */
+  function refusalStatus(res: Response, error: TwoFactorError): number {
+    if (error.retryAfterSeconds !== undefined) res.set('Retry-After', String(error.retryAfterSeconds));
+    return error.status;
+  }
+
+  // --- enrolment -------------------------------------------------------------------------
+
+  router.post(
+    '/enrol',
+    asyncHandler(async (req, res, next) => {
+      if (readField((req.body as Record<string, unknown>).method, 16) !== 'sms') {
+        next();
+        return;
+      }
+      const { userId } = await requirePending(req);
+      if ((await accounts.standing(userId)).method) throw new TwoFactorError('forbidden', 'already enrolled: verify instead');
+      res.redirect(303, `${base}/enrol/sms`);
+    }),
+  );
+
+  router.get(
+    '/enrol/sms',
+    asyncHandler(async (req, res) => {
+      const { userId } = await requirePending(req);
+      if ((await accounts.standing(userId)).method) {
+        res.redirect(303, `${base}/verify`);
+        return;
+      }
+      renderPhoneForm(req, res);
+    }),
+  );
+
+  router.post(
+    '/enrol/sms',
+    asyncHandler(async (req, res) => {
+      const pending = await requirePending(req);
+      const { state, userId } = pending;
+      if ((await accounts.standing(userId)).method) throw new TwoFactorError('forbidden', 'already enrolled');
+      const typed = readField((req.body as Record<string, unknown>).phone, 64);
+      const phone = normaliseUsPhone(typed);
+      if (!phone.ok) {
+        renderPhoneForm(req, res, 400, typed ?? '', { key: phoneProblemKeys[phone.problem] });
+        return;
+      }
+      const locked = await attempts.lockedSeconds(userId);
+      if (locked > 0) {
+        renderLocked(req, res, locked);
+        return;
+      }
+      try {
+        await challenge.send(state, phone.e164, 'enrolment');
+      } catch (error) {
+        if (!isSmsSendRefusal(error)) throw error;
+        renderPhoneForm(req, res, refusalStatus(res, error), typed ?? '', errorFor(error));
+        return;
+      }
+      // The number joins the pending enrolment only once a code went to it; it reaches the
+      // account only when that code comes back.
+      state.enrolment = { method: 'sms', sealed: config.secrets.seal(phone.e164, userId), last4: phone.last4 };
+      res.redirect(303, `${base}/enrol/sms/confirm`);
+    }),
+  );
+
+  router.get(
+    '/enrol/sms/confirm',
+    asyncHandler(async (req, res) => {
+      const pending = await requirePending(req);
+      if ((await accounts.standing(pending.userId)).method) {
+        res.redirect(303, `${base}/verify`);
+        return;
+      }
+      if (pending.state.enrolment?.method !== 'sms') {
+        res.redirect(303, `${base}/enrol/sms`);
+        return;
+      }
+      await renderConfirm(req, res, pending);
+    }),
+  );
+
+  router.post(
+    '/enrol/sms/confirm',
+    asyncHandler(async (req, res) => {
+      const pending = await requirePending(req);
+      const { state, userId } = pending;
+      const enrolment = state.enrolment;
+      if (enrolment?.method !== 'sms' || !enrolment.last4) {
+        res.redirect(303, `${base}/enrol/sms`);
+        return;
+      }
+      const { method, generation } = await accounts.standing(userId);
+      if (method) throw new TwoFactorError('forbidden', 'already enrolled');
+      let code: string;
+      try {
+        code = readCode((req.body as Record<string, unknown>).code);
+      } catch (error) {
+        if (!isTwoFactorError(error)) throw error;
+        await renderConfirm(req, res, pending, 400, errorFor(error));
+        return;
+      }
+      const { outcome, error } = await attemptCode(pending, config.secrets.open(enrolment.sealed, userId), code, 'enrolment');
+      if (!outcome.ok) {
+        if (outcome.lockedSeconds > 0) {
+          renderLocked(req, res, outcome.lockedSeconds);
+          return;
+        }
+        await renderConfirm(req, res, pending, 401, error);
+        return;
+      }
+      await accounts.saveSmsEnrolment(userId, enrolment.sealed, enrolment.last4, generation);
+      delete state.enrolment;
+      config.emit({ type: 'enrolled', userId, method: 'sms' });
+      await deps.finishEnrolment(req, res);
+    }),
+  );
+
+  // --- verification at sign-in ------------------------------------------------------------
+
+  // The code was sent by the password step (a POST); showing or reloading this page sends
+  // nothing.
+  router.get(
+    '/verify',
+    asyncHandler(async (req, res, next) => {
+      const pending = await requirePending(req);
+      const { record, method } = await accounts.standing(pending.userId);
+      if (method !== 'sms' || !record) {
+        next();
+        return;
+      }
+      const locked = await attempts.lockedSeconds(pending.userId);
+      if (locked > 0) {
+        renderLocked(req, res, locked);
+        return;
+      }
+      await renderVerify(req, res, pending, record);
+    }),
+  );
+
+  router.post(
+    '/verify',
+    asyncHandler(async (req, res, next) => {
+      const pending = await requirePending(req);
+      const { state, userId } = pending;
+      const { record, method } = await accounts.standing(userId);
+      if (method !== 'sms' || !record?.phone) {
+        next();
+        return;
+      }
+      let code: string;
+      try {
+        code = readCode((req.body as Record<string, unknown>).code);
+      } catch (error) {
+        if (!isTwoFactorError(error)) throw error;
+        await renderVerify(req, res, pending, record, 400, errorFor(error));
+        return;
+      }
+      const { outcome, error } = await attemptCode(pending, config.secrets.open(record.phone, userId), code);
+      if (!outcome.ok) {
+        if (outcome.lockedSeconds > 0) {
+          renderLocked(req, res, outcome.lockedSeconds);
+          return;
+        }
+        await renderVerify(req, res, pending, record, 401, error);
+        return;
+      }
+      config.emit({ type: 'verified', userId, method: 'sms' });
+      await deps.complete(req, res);
+    }),
+  );
+
+  // --- "Send a new code" --------------------------------------------------------------------
+
+  router.post(
+    '/resend',
+    asyncHandler(async (req, res) => {
+      const pending = await requirePending(req);
+      const { state, userId } = pending;
+      const { record, method } = await accounts.standing(userId);
+      let phone: string;
+      let onVerify: boolean;
+      if (method === 'sms' && record?.phone) {
+        phone = config.secrets.open(record.phone, userId);
+        onVerify = true;
+      } else if (!method && state.enrolment?.method === 'sms') {
+        phone = config.secrets.open(state.enrolment.sealed, userId);
+        onVerify = false;
+      } else {
+        res.redirect(303, base);
+        return;
+      }
+      const locked = await attempts.lockedSeconds(userId);
+      if (locked > 0) {
+        renderLocked(req, res, locked);
+        return;
+      }
+      try {
+        await challenge.send(state, phone, 'resend');
+      } catch (error) {
+        if (!isSmsSendRefusal(error)) throw error;
+        const status = refusalStatus(res, error);
+        if (onVerify) await renderVerify(req, res, pending, record!, status, errorFor(error));
+        else await renderConfirm(req, res, pending, status, errorFor(error));
+        return;
+      }
+      res.redirect(303, onVerify ? `${base}/verify` : `${base}/enrol/sms/confirm`);
+    }),
+  );
+}
