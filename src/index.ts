@@ -1,4 +1,4 @@
-import type { RequestHandler, Router } from 'express';
+import type { ErrorRequestHandler, RequestHandler, Router } from 'express';
 import { createPolicyRouter } from './admin/policy-router.js';
 import { createAccounts } from './flow/account.js';
 import { createAttemptLimiter } from './flow/attempts.js';
@@ -20,6 +20,12 @@ export interface SecondFactor {
   readonly guard: RequestHandler;
   /** The portal-wide switch page, for people `canManagePolicy` allows. */
   readonly policyRouter: Router;
+  /**
+   * An Express error handler for the end of the host's stack: any failure before or behind
+   * the gate (a session store that is down, say) becomes the package's clear error page or
+   * JSON answer — 503 "we can't verify your sign-in right now" — never a stack trace.
+   */
+  readonly errorHandler: ErrorRequestHandler;
   /**
    * A person's standing, for the host's own pages (e.g. to offer "Enable 2FA" to people who
    * skipped). One store read; not needed on ordinary requests.
@@ -60,7 +66,7 @@ export function secondFactor(options: SecondFactorOptions): SecondFactor {
 
   const policyRouter = createPolicyRouter({ config, policy, render, handleError });
 
-  return Object.freeze({ afterLogin: gate.afterLogin, guard: gate.guard, router, policyRouter, statusOf });
+  return Object.freeze({ afterLogin: gate.afterLogin, guard: gate.guard, router, policyRouter, errorHandler: handleError, statusOf });
 }
 
 export type { SecondFactorOptions } from './options.js';

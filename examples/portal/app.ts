@@ -165,5 +165,8 @@ ${secondStep}${admin}
     res.json({ id: user.id, name: user.name, role: user.role });
   });
 
+  // Last: every failure (a session store that is down, say) is a clear page, never a stack trace.
+  app.use(twoFactor.errorHandler);
+
   return { app, twoFactor, store };
 }

@@ -34,25 +34,30 @@ const slotKey = (slot: number) => `admin-audit:${slot}`;
 export function createAuditTrail(config: Config, rules: RoleRules) {
   const { store } = config;
 
-  const typeOf = (action: AdminAction, allowed: boolean): AuditEntry['type'] =>
-    action === 'reset' ? (allowed ? 'reset' : 'reset_refused') : allowed ? 'unlocked' : 'unlock_refused';
+  const typeOf = (action: AdminAction, refused: boolean): AuditEntry['type'] =>
+    action === 'reset' ? (refused ? 'reset_refused' : 'reset') : refused ? 'unlock_refused' : 'unlocked';
 
+  /**
+   * `outcome`: `allowed` (done), `refused` (a check said no), `failed` (allowed, but the store
+   * failed: nothing or not everything was done).
+   */
   async function record(
     action: AdminAction,
-    event: { allowed: boolean; targetId: string; actor?: Person; actorId?: string; target?: Person; reason?: string },
+    event: { outcome: 'allowed' | 'refused' | 'failed'; targetId: string; actor?: Person; actorId?: string; target?: Person; reason?: string },
   ): Promise<void> {
-    const type = typeOf(action, event.allowed);
+    const type = typeOf(action, event.outcome === 'refused');
     const actorId = event.actor?.id ?? event.actorId;
     config.emit({
       type,
       userId: event.targetId,
       ...(actorId !== undefined ? { actorId } : {}),
-      outcome: event.allowed ? 'allowed' : 'refused',
+      outcome: event.outcome,
       ...(event.reason ? { reason: event.reason } : {}),
     });
     const target = event.target;
-    // Only actions on a known person are shown: an unknown id tells an admin page nothing.
-    if (!target || target.role === undefined) return;
+    // Only actions on a known person are shown (an unknown id tells an admin page nothing),
+    // and not failures, which the 503 already told the admin about.
+    if (!target || target.role === undefined || event.outcome === 'failed') return;
     try {
       // Two writers can race for one slot (seq n and n + RING_SIZE); the page then misses an
       // entry, which onEvent still has.

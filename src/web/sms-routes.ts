@@ -253,7 +253,7 @@ export function registerSmsRoutes(
     '/verify',
     asyncHandler(async (req, res, next) => {
       const pending = await requirePending(req);
-      const { state, userId } = pending;
+      const { userId } = pending;
       const { record, method } = await accounts.standing(userId);
       if (method !== 'sms' || !record?.phone) {
         next();

@@ -1,0 +1,69 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../test/helpers/redis.js';
+
+export interface BenchServer {
+  readonly url: string;
+  readonly variant: 'bundle' | 'baseline';
+  stop(): Promise<void>;
+}
+
+const serverScript = fileURLToPath(new URL('./server.ts', import.meta.url));
+
+/** Starts one benchmarked app in a child process (its own event loop) and waits until it listens. */
+export async function startBenchServer(options: {
+  variant: 'bundle' | 'baseline';
+  passwordCheck: 'plain' | 'pbkdf2';
+  redisUrl: string;
+  encryptionKey: string;
+}): Promise<BenchServer> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', serverScript], {
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      PORT: String(port),
+      REDIS_URL: options.redisUrl,
+      BENCH_VARIANT: options.variant,
+      PASSWORD_CHECK: options.passwordCheck,
+      ENCRYPTION_KEY: options.encryptionKey,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const kill = () => child.kill('SIGKILL');
+  process.once('exit', kill);
+
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`bench server (${options.variant}) did not start in 30 s`)), 30_000);
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('ready')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`bench server (${options.variant}) exited with code ${code}: ${out}`));
+    });
+  });
+  child.removeAllListeners('exit');
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    variant: options.variant,
+    async stop() {
+      process.removeListener('exit', kill);
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      });
+    },
+  };
+}
