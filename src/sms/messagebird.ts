@@ -1,9 +1,4 @@
-import { readFileSync } from 'node:fs';
-import https from 'node:https';
-import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
 import { inspect } from 'node:util';
-import vm from 'node:vm';
 import { closest } from 'fastest-levenshtein';
 import { initClient, type MessageBird, type MessageParameters } from 'messagebird';
 import { TwoFactorError } from '../errors.js';
@@ -19,14 +14,9 @@ export interface MessageBirdSenderOptions {
    * @default 10000
    */
   readonly timeoutMs?: number;
-  /**
-   * For tests and proxies: the `https.Agent` the SDK's requests use. Without it the SDK uses
-   * `https.globalAgent`.
-   */
-  readonly agent?: https.Agent;
 }
 
-const optionNames = ['accessKey', 'originator', 'timeoutMs', 'agent'] as const;
+const optionNames = ['accessKey', 'originator', 'timeoutMs'] as const;
 const defaultTimeoutMs = 10_000;
 // setTimeout fires at once for delays above 2^31-1 ms.
 const maxTimeoutMs = 2 ** 31 - 1;
@@ -39,8 +29,9 @@ const headerSafe = /^[\x21-\x7e]+$/;
 
 /** Sends text messages through MessageBird's SMS API with the official `messagebird` SDK. */
 export function messageBirdSender(options: MessageBirdSenderOptions): SmsSender {
-  const { accessKey, originator, timeoutMs, agent } = parseOptions(options);
-  const client = agent === undefined ? initClient(accessKey, timeoutMs) : initClientWithAgent(agent)(accessKey, timeoutMs);
+  const { accessKey, originator, timeoutMs } = parseOptions(options);
+  // The SDK has a fixed host and sends through https.globalAgent: a proxy is set up there.
+  const client = initClient(accessKey, timeoutMs);
   const secrets = [accessKey];
 
   return {
@@ -66,9 +57,7 @@ export function messageBirdSender(options: MessageBirdSenderOptions): SmsSender 
   };
 }
 
-function parseOptions(options: MessageBirdSenderOptions): Required<Omit<MessageBirdSenderOptions, 'agent'>> & {
-  agent: https.Agent | undefined;
-} {
+function parseOptions(options: MessageBirdSenderOptions): Required<MessageBirdSenderOptions> {
   if (options === null || typeof options !== 'object') {
     throw new TypeError('messageBirdSender: options must be an object with `accessKey` and `originator`');
   }
@@ -79,7 +68,7 @@ function parseOptions(options: MessageBirdSenderOptions): Required<Omit<MessageB
       );
     }
   }
-  const { accessKey, originator, timeoutMs = defaultTimeoutMs, agent } = options;
+  const { accessKey, originator, timeoutMs = defaultTimeoutMs } = options;
 
   // The key's value is never put in these messages: they end up in start-up logs.
   if (typeof accessKey !== 'string' || accessKey.trim() === '') {
@@ -99,10 +88,7 @@ function parseOptions(options: MessageBirdSenderOptions): Required<Omit<MessageB
   if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0 || timeoutMs > maxTimeoutMs) {
     throw new TypeError(`messageBirdSender: \`timeoutMs\` must be a positive whole number of milliseconds, got ${String(timeoutMs)}`);
   }
-  if (agent !== undefined && !(agent instanceof https.Agent)) {
-    throw new TypeError('messageBirdSender: `agent` must be an https.Agent');
-  }
-  return { accessKey, originator, timeoutMs, agent };
+  return { accessKey, originator, timeoutMs };
 }
 
 type CreateOutcome = { error: unknown; reply?: undefined } | { error?: undefined; reply: unknown };
@@ -163,39 +149,3 @@ function redact(text: string, secrets: readonly string[]): string {
   return secrets.reduce((result, secret) => (secret ? result.split(secret).join('[redacted]') : result), text);
 }
 
-const requireFromHere = createRequire(import.meta.url);
-
-/**
- * messagebird 4 calls `https.request(options)` with a fixed host and no `agent`, so its requests
- * always go through `https.globalAgent`, which belongs to the whole process. To give one sender
- * its own agent without touching that global, the SDK's own file is evaluated once more, with a
- * `require` that hands it an `https` whose `request` adds the agent. Everything else (request
- * building, socket timeout, reply parsing) is the SDK's unchanged code.
- */
-function initClientWithAgent(agent: https.Agent): typeof initClient {
-  const filename = requireFromHere.resolve('messagebird');
-  const sdkRequire = createRequire(filename);
-  let httpsRouted = false;
-  const routedHttps = Object.assign(Object.create(https) as typeof https, {
-    request: (requestOptions: https.RequestOptions) => https.request({ ...requestOptions, agent }),
-  });
-  const requireForSdk = (id: string): unknown => {
-    if (id === 'https' || id === 'node:https') {
-      httpsRouted = true;
-      return routedHttps;
-    }
-    return sdkRequire(id);
-  };
-  const sdkModule = { exports: {} as { initClient?: unknown } };
-  const evaluate = vm.compileFunction(
-    readFileSync(filename, 'utf8'),
-    ['exports', 'require', 'module', '__filename', '__dirname'],
-    { filename },
-  );
-  evaluate.call(sdkModule.exports, sdkModule.exports, requireForSdk, sdkModule, filename, dirname(filename));
-  // Fail at start-up, not silently around a proxy, if a new SDK version stops using `https`.
-  if (!httpsRouted || typeof sdkModule.exports.initClient !== 'function') {
-    throw new TypeError('messageBirdSender: this version of the messagebird SDK cannot be given an `agent`');
-  }
-  return sdkModule.exports.initClient as typeof initClient;
-}
