@@ -1,8 +1,10 @@
 import type { ErrorRequestHandler, RequestHandler, Router } from 'express';
 import { createPolicyRouter } from './admin/policy-router.js';
+import { createAdminRouter } from './admin/router.js';
 import { createAccounts } from './flow/account.js';
 import { createAttemptLimiter } from './flow/attempts.js';
 import { createGate } from './flow/gate.js';
+import { createReset } from './flow/reset.js';
 import { createSmsChallenge } from './flow/sms-challenge.js';
 import { createSmsCodes } from './factors/sms.js';
 import { createPolicy, type PolicyMode } from './flow/policy.js';
@@ -18,6 +20,13 @@ export interface SecondFactor {
   readonly router: Router;
   /** Mount after `router` and before everything the second factor protects. */
   readonly guard: RequestHandler;
+  /**
+   * The admin pages that reset another person's second factor or clear their lock (and a
+   * JSON API under `/api`), e.g. `app.use('/admin/2fa', twoFactor.adminRouter)`. It refuses
+   * anyone whose own second factor is not done, whatever the mount order. Without the
+   * `users` and `roles` options it answers 404 to everything.
+   */
+  readonly adminRouter: AdminRouter;
   /** The portal-wide switch page, for people `canManagePolicy` allows. */
   readonly policyRouter: Router;
   /**
@@ -32,6 +41,9 @@ export interface SecondFactor {
    */
   statusOf(user: Express.User): Promise<SecondFactorStatus>;
 }
+
+/** The router of the admin reset pages: an Express router, mounted by the host. */
+export type AdminRouter = Router;
 
 /** What `statusOf` tells. */
 export interface SecondFactorStatus {
@@ -65,12 +77,15 @@ export function secondFactor(options: SecondFactorOptions): SecondFactor {
   }
 
   const policyRouter = createPolicyRouter({ config, policy, render, handleError });
+  const adminRouter = createAdminRouter({ config, accounts, attempts, reset: createReset({ config, accounts, attempts }), render, handleError });
 
-  return Object.freeze({ afterLogin: gate.afterLogin, guard: gate.guard, router, policyRouter, errorHandler: handleError, statusOf });
+  return Object.freeze({ afterLogin: gate.afterLogin, guard: gate.guard, router, adminRouter, policyRouter, errorHandler: handleError, statusOf });
 }
 
 export type { SecondFactorOptions } from './options.js';
 export type { PolicyMode, PolicyOptions } from './flow/policy.js';
+export type { UserDirectory, DirectorySearch, DirectoryPage, PersonDescription, RoleOptions } from './admin/options.js';
+export { seedRolePreset, validateRoleRules, canReset, canSee, canAdminister, parseTenant, type RoleRules, type Tenant, type Actor } from './admin/roles.js';
 export { TwoFactorError, ErrorCodes, type ErrorCode } from './errors.js';
 export type { TwoFactorEvent, TwoFactorEventType, Logger } from './events.js';
 export type { TwoFactorStore, UserRecord, FactorMethod, LimiterOptions } from './store/types.js';

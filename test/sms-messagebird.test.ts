@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import https from 'node:https';
 import { inspect } from 'node:util';
 import { TwoFactorError } from '../src/errors.js';

@@ -6,8 +6,8 @@ import passport from 'passport';
 import { Strategy as LocalStrategy } from 'passport-local';
 import { timingSafeEqual } from 'node:crypto';
 import type { RedisClientType } from 'redis';
-import { secondFactor, MemoryStore, RedisStore, type SecondFactor, type SecondFactorOptions, type TwoFactorStore } from '../../src/index.js';
-import { DEMO_PASSWORD, demoUsers, findByUsername, findUser, type PortalUser } from './users.js';
+import { secondFactor, canAdminister, seedRolePreset, MemoryStore, RedisStore, type SecondFactor, type SecondFactorOptions, type TwoFactorStore } from '../../src/index.js';
+import { DEMO_PASSWORD, demoUsers, findByUsername, findUser, searchUsers, type PortalUser } from './users.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -87,6 +87,11 @@ export function createPortal(options: PortalOptions = {}): Portal {
     // Platform staff and partner admins must enrol even when the portal is "optional".
     policy: { mode: 'required', roleModes: { 'bot-admin': 'required', 'partner-admin': 'required' } },
     canManagePolicy: (user) => user.role === 'bot-admin',
+    users: {
+      find: (id) => findUser(id),
+      search: (query, { offset, limit }) => searchUsers(query, offset, limit),
+    },
+    roles: { roleOf: (user) => user.role, tenantOf: (user) => user.tenant, rules: seedRolePreset },
     ...options.secondFactor,
     store,
   });
@@ -120,6 +125,7 @@ ${failed ? '<div class="sf-alert" role="alert"><p>Wrong username or password.</p
   app.use('/2fa', twoFactor.router);
   app.use(twoFactor.guard);
   app.use('/admin/2fa/policy', twoFactor.policyRouter);
+  app.use('/admin/2fa', twoFactor.adminRouter);
 
   app.post('/logout', (req, res, next) => {
     req.logout((error) => {
@@ -149,7 +155,9 @@ ${failed ? '<div class="sf-alert" role="alert"><p>Wrong username or password.</p
       : status.skipped
         ? `<p>Two-step verification is off for your account. <a href="/2fa/enable">Enable 2FA</a></p>`
         : '<p>Two-step verification is not asked on this portal right now.</p>';
-    const admin = user.role === 'bot-admin' ? '<p><a href="/admin/2fa/policy">Portal 2FA setting</a></p>' : '';
+    const admin =
+      (canAdminister(seedRolePreset, { role: user.role }) ? '<p><a href="/admin/2fa">Admin: reset 2FA</a></p>' : '') +
+      (user.role === 'bot-admin' ? '<p><a href="/admin/2fa/policy">Portal 2FA setting</a></p>' : '');
     res.type('html').send(
       page(
         'Dashboard',

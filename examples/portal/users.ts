@@ -36,3 +36,14 @@ export function findUser(id: string): PortalUser | undefined {
 export function findByUsername(username: string): PortalUser | undefined {
   return demoUsers.find((user) => user.username === username.trim().toLowerCase());
 }
+
+/**
+ * The portal's directory search for the admin pages: name or email contains the query. A real
+ * directory would also narrow by the admin's firm in its query; this one does not, and the
+ * admin router's own filter still keeps other firms out.
+ */
+export function searchUsers(query: string, offset: number, limit: number): { users: PortalUser[]; total: number } {
+  const needle = query.trim().toLowerCase();
+  const matches = demoUsers.filter((user) => !needle || user.name.toLowerCase().includes(needle) || user.email.toLowerCase().includes(needle));
+  return { users: matches.slice(offset, offset + limit), total: matches.length };
+}

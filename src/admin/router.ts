@@ -46,12 +46,9 @@ export function createAdminRouter(deps: {
   reset: Reset;
   render: Render;
   handleError: ErrorRequestHandler;
-  /** Mounted at `/policy`, whether or not the reset pages are configured. */
-  policyRouter?: Router;
 }): Router {
   const { config, accounts, attempts, reset, render, handleError } = deps;
   const router = express.Router();
-  if (deps.policyRouter) router.use('/policy', deps.policyRouter);
 
   const admin = config.admin;
   if (!admin) {
