@@ -5,6 +5,8 @@ import { freePort } from '../test/helpers/redis.js';
 export interface BenchServer {
   readonly url: string;
   readonly variant: 'bundle' | 'baseline';
+  /** CPU seconds (user + system, all threads) the app process has used so far. */
+  cpuSeconds(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -28,7 +30,7 @@ export async function startBenchServer(options: {
       PASSWORD_CHECK: options.passwordCheck,
       ENCRYPTION_KEY: options.encryptionKey,
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
   const kill = () => child.kill('SIGKILL');
   process.once('exit', kill);
@@ -53,6 +55,16 @@ export async function startBenchServer(options: {
   return {
     url: `http://127.0.0.1:${port}`,
     variant: options.variant,
+    cpuSeconds() {
+      return new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('bench server: no CPU answer')), 10_000);
+        child.once('message', (message: { cpu: NodeJS.CpuUsage }) => {
+          clearTimeout(timer);
+          resolve((message.cpu.user + message.cpu.system) / 1e6);
+        });
+        child.send('cpu');
+      });
+    },
     async stop() {
       process.removeListener('exit', kill);
       if (child.exitCode !== null || child.signalCode !== null) return;

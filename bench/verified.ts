@@ -65,21 +65,6 @@ export async function commandStats(redis: Client): Promise<Map<string, number>> 
 }
 
 /** The bench's own commands (INFO, SCAN, MEMORY …), not the app's. */
-const benchCommands = /^(info|config|client|memory|scan|ttl|type|dbsize|ping|hello|select)\b/;
-
-/**
- * Sends exactly `amount` verified requests and returns the Redis commands they caused, per
- * request, by command (INFO commandstats before and after; nothing else talks to Redis then).
- */
-export async function commandsPerRequest(redis: Client, baseUrl: string, cookies: readonly string[], amount: number): Promise<Map<string, number>> {
-  const before = await commandStats(redis);
-  const result = await load(baseUrl, cookies, { amount });
-  const after = await commandStats(redis);
-  const perRequest = new Map<string, number>();
-  for (const [command, calls] of after) {
-    if (benchCommands.test(command)) continue;
-    const delta = calls - (before.get(command) ?? 0);
-    if (delta > 0) perRequest.set(command, delta / result.requests);
-  }
-  return perRequest;
+export function isBenchCommand(command: string): boolean {
+  return /^(info|config|client|memory|scan|ttl|type|dbsize|ping|hello|select)\b/.test(command);
 }

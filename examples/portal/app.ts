@@ -6,7 +6,7 @@ import passport from 'passport';
 import { Strategy as LocalStrategy } from 'passport-local';
 import { timingSafeEqual } from 'node:crypto';
 import type { RedisClientType } from 'redis';
-import { secondFactor, canAdminister, seedRolePreset, MemoryStore, RedisStore, type SecondFactor, type SecondFactorOptions, type TwoFactorStore } from '../../src/index.js';
+import { secondFactor, canAdminister, seedRolePreset, MemoryStore, RedisStore, type SecondFactor, type SecondFactorOptions, type TwoFactorStore } from 'passport-second-factor';
 import { DEMO_PASSWORD, demoUsers, findByUsername, findUser, searchUsers, type PortalUser } from './users.js';
 
 declare global {

@@ -1,9 +1,11 @@
 import { createClient, type RedisClientType } from 'redis';
+import { consoleSender, messageBirdSender, type SmsSender } from 'passport-second-factor';
 import { createPortal } from './app.js';
 
 /**
  * Runs the example portal. Embedded defaults: in-memory sessions and 2FA state, text messages
- * printed on the console. REDIS_URL moves both into Redis; PORT picks the port.
+ * printed on the console. REDIS_URL moves both into Redis; PORT picks the port;
+ * MESSAGEBIRD_ACCESS_KEY with MESSAGEBIRD_ORIGINATOR sends real text messages through MessageBird.
  */
 const port = Number(process.env.PORT ?? 3000);
 const modeSetting = process.env.TWO_FACTOR_MODE;
@@ -11,6 +13,11 @@ if (modeSetting && !['off', 'required', 'optional'].includes(modeSetting)) {
   throw new Error(`TWO_FACTOR_MODE must be off, required or optional (got "${modeSetting}")`);
 }
 const mode = modeSetting as 'off' | 'required' | 'optional' | undefined;
+const { MESSAGEBIRD_ACCESS_KEY: accessKey, MESSAGEBIRD_ORIGINATOR: originator } = process.env;
+if (Boolean(accessKey) !== Boolean(originator)) {
+  throw new Error('set both MESSAGEBIRD_ACCESS_KEY and MESSAGEBIRD_ORIGINATOR to send through MessageBird, or neither to print codes on the console');
+}
+const sms: SmsSender = accessKey && originator ? messageBirdSender({ accessKey, originator }) : consoleSender();
 let redis: RedisClientType<any, any, any, any, any> | undefined;
 if (process.env.REDIS_URL) {
   redis = createClient({ url: process.env.REDIS_URL, disableOfflineQueue: true });
@@ -21,15 +28,17 @@ if (process.env.REDIS_URL) {
 const { app } = createPortal({
   ...(redis ? { redis } : {}),
   secondFactor: {
+    sms,
     ...(mode ? { policy: { mode, roleModes: { 'bot-admin': 'required', 'partner-admin': 'required' } } } : {}),
     ...(process.env.ENCRYPTION_KEY ? { encryptionKey: process.env.ENCRYPTION_KEY } : {}),
-    onEvent: (event) => console.log(`[event] ${event.type} user=${event.userId}${event.method ? ` method=${event.method}` : ''}${event.actorId ? ` actor=${event.actorId}` : ''}${event.outcome ? ` outcome=${event.outcome}` : ''}`),
+    onEvent: (event) => console.log(`[event] ${event.type} user=${event.userId}${event.method ? ` method=${event.method}` : ''}${event.actorId ? ` actor=${event.actorId}` : ''}${event.outcome ? ` outcome=${event.outcome}` : ''}${event.reason ? ` reason=${event.reason}` : ''}`),
   },
 });
 
 const server = app.listen(port, '127.0.0.1', () => {
   console.log(`Example portal on http://127.0.0.1:${port}/login (password for every demo user: demo-password)`);
   console.log(redis ? 'State: Redis' : 'State: in memory (set REDIS_URL to use Redis)');
+  console.log(accessKey ? 'Text messages: MessageBird' : 'Text messages: printed here (set MESSAGEBIRD_ACCESS_KEY and MESSAGEBIRD_ORIGINATOR to send them)');
 });
 
 const stop = () => {

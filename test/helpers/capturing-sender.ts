@@ -1,4 +1,4 @@
-import { TwoFactorError, type SmsSender } from '../../src/index.js';
+import { TwoFactorError, type SmsSender } from 'passport-second-factor';
 
 export interface CapturedMessage {
   readonly to: string;

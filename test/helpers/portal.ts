@@ -2,7 +2,7 @@ import { generateSync } from 'otplib';
 import supertest from 'supertest';
 import type { RedisClientType } from 'redis';
 import { createPortal, type Portal } from '../../examples/portal/app.js';
-import type { SecondFactorOptions, TwoFactorEvent } from '../../src/index.js';
+import type { SecondFactorOptions, TwoFactorEvent } from 'passport-second-factor';
 
 /** A clock the test moves by hand; TOTP codes are computed from the same clock. */
 export class TestClock {

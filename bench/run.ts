@@ -1,0 +1,456 @@
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { createClient, type RedisClientType } from 'redis';
+import { startRedis } from '../test/helpers/redis.js';
+import { signIns, type FlowResult } from './flow.js';
+import { startBenchServer, type BenchServer } from './servers.js';
+import { enrolTemplateUser, enrolUsers, type EnrolledUser, type EnrolmentTemplate } from './users.js';
+import { commandStats, isBenchCommand, load, verifiedSessions, type LoadResult } from './verified.js';
+
+/**
+ * `npm run bench`: the second factor's cost against the same app without it, measured in one
+ * run on loopback with a real redis-server (started here), each app in a child process of its
+ * own and the load generated from this one. Prints a table and writes BENCHMARKS.md.
+ * `npm run bench -- --smoke` (or BENCH_SMOKE=1): a very short run, no targets, no file.
+ */
+const run = promisify(execFile);
+const smoke = process.argv.includes('--smoke') || process.env.BENCH_SMOKE === '1';
+const plan = smoke
+  ? { connections: 4, warmupSeconds: 0.3, rounds: 2, roundSeconds: 0.5, commandSample: 200, flowConcurrency: 2, flowRounds: 1, flowSeconds: 0.5, pbkdf2Rounds: 1, pbkdf2Seconds: 2, flowPool: 400, commandSignIns: 4, enrolled: 200, pending: 2_000, pendingTtl: 1 }
+  : { connections: 32, warmupSeconds: 3, rounds: 8, roundSeconds: 4, commandSample: 5_000, flowConcurrency: 16, flowRounds: 4, flowSeconds: 5, pbkdf2Rounds: 3, pbkdf2Seconds: 10, flowPool: 15_000, commandSignIns: 50, enrolled: 10_000, pending: 100_000, pendingTtl: 3 };
+
+const ENCRYPTION_KEY = 'b'.repeat(64);
+type Client = RedisClientType<any, any, any, any, any>;
+type Variant = 'bundle' | 'baseline';
+
+const log = (message: string) => console.error(`bench: ${message}`);
+const ratio = (a: number, b: number) => (b === 0 ? 0 : a / b);
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)] ?? 0;
+/** Lets requests still in flight (and their Redis commands) finish before a counter is read. */
+const settle = () => sleep(500);
+
+/** One round of one app: what it served, over how many wall seconds, and its own CPU time. */
+interface Measured {
+  /** Requests, or sign-ins, served (all of them, for the CPU figure). */
+  readonly served: number;
+  /** served per wall second, as the load generator saw it (in its measured window). */
+  readonly perSecond: number;
+  /** CPU seconds of the app process (all threads) over the round. */
+  readonly cpuSeconds: number;
+}
+
+interface Compared<T extends Measured> {
+  readonly baseline: T;
+  readonly bundle: T;
+  /** Requests (or sign-ins) per CPU second of the app process, over all rounds. */
+  readonly capacity: { readonly baseline: number; readonly bundle: number };
+  /** Median over rounds of (with bundle ÷ without), per CPU second; lowest and highest round. */
+  readonly ratio: number;
+  readonly spread: readonly [number, number];
+  /** The same from wall-clock throughput. */
+  readonly wallRatio: number;
+  readonly wallSpread: readonly [number, number];
+}
+
+interface Results {
+  readonly verified: Compared<LoadResult & Measured>;
+  readonly commands: { readonly baseline: Map<string, number>; readonly bundle: Map<string, number> };
+  readonly flow: Record<'pbkdf2' | 'plain', Compared<FlowResult & Measured>>;
+  readonly signInCommands: { readonly baseline: number; readonly bundle: number };
+  readonly redisMemory: { readonly users: number; readonly bytesPerUser: number; readonly usedMemoryPerUser: number; readonly keys: readonly string[]; readonly shortLivedKeys: readonly string[] };
+  readonly memoryStore: { pending: number; ttlSeconds: number; writeSeconds: number; baseline: number; peak: number; after: number; entriesAtPeak: number; entriesAfter: number };
+}
+
+function compare<T extends Measured>(rounds: readonly { bundle: T; baseline: T }[], total: (results: T[]) => T): Compared<T> {
+  const perCpu = (m: Measured) => m.served / m.cpuSeconds;
+  const ratios = rounds.map((round) => ratio(perCpu(round.bundle), perCpu(round.baseline)));
+  const wall = rounds.map((round) => ratio(round.bundle.perSecond, round.baseline.perSecond));
+  const capacity = (variant: Variant) =>
+    rounds.reduce((sum, round) => sum + round[variant].served, 0) / rounds.reduce((sum, round) => sum + round[variant].cpuSeconds, 0);
+  return {
+    baseline: total(rounds.map((round) => round.baseline)),
+    bundle: total(rounds.map((round) => round.bundle)),
+    capacity: { baseline: capacity('baseline'), bundle: capacity('bundle') },
+    ratio: median(ratios),
+    spread: [Math.min(...ratios), Math.max(...ratios)],
+    wallRatio: median(wall),
+    wallSpread: [Math.min(...wall), Math.max(...wall)],
+  };
+}
+
+/** autocannon rounds together: requests over seconds; p50 and p99 as the median of the rounds'. */
+function totalLoad(rounds: (LoadResult & Measured)[]): LoadResult & Measured {
+  const requests = rounds.reduce((sum, r) => sum + r.requests, 0);
+  const seconds = rounds.reduce((sum, r) => sum + r.seconds, 0);
+  const cpuSeconds = rounds.reduce((sum, r) => sum + r.cpuSeconds, 0);
+  return { requests, served: requests, seconds, cpuSeconds, perSecond: requests / seconds, p99Ms: median(rounds.map((r) => r.p99Ms)), p50Ms: median(rounds.map((r) => r.p50Ms)) };
+}
+
+function totalFlows(rounds: (FlowResult & Measured)[]): FlowResult & Measured {
+  const count = rounds.reduce((sum, r) => sum + r.signIns, 0);
+  const seconds = rounds.reduce((sum, r) => sum + r.seconds, 0);
+  return {
+    signIns: count,
+    seconds,
+    perSecond: count / seconds,
+    requestsPerSignIn: rounds.reduce((sum, r) => sum + r.requestsPerSignIn * r.signIns, 0) / Math.max(1, count),
+    p99Ms: median(rounds.map((r) => r.p99Ms)),
+    usersTaken: rounds.reduce((sum, r) => sum + r.usersTaken, 0),
+    served: rounds.reduce((sum, r) => sum + r.served, 0),
+    cpuSeconds: rounds.reduce((sum, r) => sum + r.cpuSeconds, 0),
+  };
+}
+
+/** Runs `work` against one app, adding the CPU time the app process spent meanwhile. */
+async function withCpu<T extends { served: number }>(server: BenchServer, work: () => Promise<T>): Promise<T & Measured & { perSecond: number }> {
+  const before = await server.cpuSeconds();
+  const result = await work();
+  const cpuSeconds = (await server.cpuSeconds()) - before;
+  return { ...(result as T & { perSecond: number }), cpuSeconds };
+}
+
+const totalCommands = (stats: Map<string, number>) => [...stats.values()].reduce((a, b) => a + b, 0);
+const describeCommands = (stats: Map<string, number>) =>
+  [...stats].sort(([a], [b]) => a.localeCompare(b)).map(([command, n]) => `${command.toUpperCase()} ${fmt(n, 2)}`).join(' + ') || 'none';
+
+let idCounter = 0;
+const ids = (prefix: string, n: number) => Array.from({ length: n }, () => `${prefix}${idCounter++}`);
+/** People for the app without the bundle: any id signs in there, none needs enrolling. */
+const plainUsers = (n: number): EnrolledUser[] => ids('l', n).map((id) => ({ id, secret: '' }));
+
+async function rowsOneAndTwo(redis: Client, servers: Record<Variant, BenchServer>, template: EnrolmentTemplate) {
+  log(`rows 1-2: ${plan.connections} verified sessions per app`);
+  const cookies: Record<Variant, string[]> = {
+    bundle: await verifiedSessions(servers.bundle.url, await enrolUsers(redis, ENCRYPTION_KEY, template, ids('v', plan.connections), false), true),
+    baseline: await verifiedSessions(servers.baseline.url, plainUsers(plan.connections), false),
+  };
+  const loaded = (variant: Variant, seconds: number) =>
+    withCpu(servers[variant], async () => {
+      const result = await load(servers[variant].url, cookies[variant], { seconds });
+      return { ...result, served: result.requests };
+    });
+  const both = async (seconds: number) => {
+    const [bundle, baseline] = await Promise.all([loaded('bundle', seconds), loaded('baseline', seconds)]);
+    return { bundle, baseline };
+  };
+
+  log('rows 1-2: warm-up');
+  await both(plan.warmupSeconds);
+  // Both apps under load at once, for the same seconds: whatever else the machine does then
+  // (other processes, frequency changes) falls on both alike.
+  const rounds: { bundle: LoadResult & Measured; baseline: LoadResult & Measured }[] = [];
+  for (let round = 0; round < plan.rounds; round += 1) {
+    const result = await both(plan.roundSeconds);
+    rounds.push(result);
+    const perCpu = (m: Measured) => m.served / m.cpuSeconds;
+    log(`row 1: round ${round + 1}: with / without ${fmt(result.bundle.perSecond)} / ${fmt(result.baseline.perSecond)} req/s, ${fmt(perCpu(result.bundle))} / ${fmt(perCpu(result.baseline))} req per CPU s (ratio ${fmt(ratio(perCpu(result.bundle), perCpu(result.baseline)), 3)}), p99 ${result.bundle.p99Ms} / ${result.baseline.p99Ms} ms`);
+  }
+
+  log(`row 2: INFO commandstats over ${plan.commandSample} verified requests per app`);
+  const commands: Record<Variant, Map<string, number>> = { baseline: new Map(), bundle: new Map() };
+  for (const variant of ['baseline', 'bundle'] as const) {
+    await settle();
+    const { commands: perCommand, count } = await countCommands(redis, async () => (await load(servers[variant].url, cookies[variant], { amount: plan.commandSample })).requests);
+    commands[variant] = new Map([...perCommand].map(([command, calls]) => [command, calls / count]));
+  }
+  return { verified: compare(rounds, totalLoad), commands };
+}
+
+/** Redis commands by name while `work` runs (INFO commandstats before and after, settled). */
+async function countCommands(redis: Client, work: () => Promise<number>): Promise<{ commands: Map<string, number>; count: number }> {
+  const before = await commandStats(redis);
+  const count = await work();
+  await settle();
+  const after = await commandStats(redis);
+  const commands = new Map<string, number>();
+  for (const [command, calls] of after) {
+    if (isBenchCommand(command)) continue;
+    const delta = calls - (before.get(command) ?? 0);
+    if (delta > 0) commands.set(command, delta);
+  }
+  return { commands, count };
+}
+
+async function rowThree(servers: Record<Variant, BenchServer>, pool: EnrolledUser[], rounds: number, seconds: number) {
+  const options = { concurrency: plan.flowConcurrency, warmupSeconds: Math.min(2, plan.warmupSeconds), seconds };
+  const results: { bundle: FlowResult & Measured; baseline: FlowResult & Measured }[] = [];
+  // Every sign-in a round started has ended when signIns resolves: all of them count against
+  // the CPU time, those in the window against the wall time.
+  const signedIn = (variant: Variant, users: readonly EnrolledUser[]) =>
+    withCpu(servers[variant], async () => {
+      const result = await signIns(servers[variant].url, users, { ...options, withSecondFactor: variant === 'bundle' });
+      return { ...result, served: result.usersTaken };
+    });
+  for (let round = 0; round < rounds; round += 1) {
+    // Both apps signing people in at once, over the same window (see signIns).
+    const [bundle, baseline] = await Promise.all([signedIn('bundle', pool), signedIn('baseline', plainUsers(100_000))]);
+    // The pool is consumed in order: whatever this round used is cut from it.
+    pool.splice(0, bundle.usersTaken);
+    results.push({ bundle, baseline });
+    const perCpu = (m: Measured) => m.served / m.cpuSeconds;
+    log(`row 3: round ${round + 1}: with / without ${fmt(bundle.perSecond, 1)} / ${fmt(baseline.perSecond, 1)} sign-ins/s, ${fmt(perCpu(bundle), 1)} / ${fmt(perCpu(baseline), 1)} per CPU s (ratio ${fmt(ratio(perCpu(bundle), perCpu(baseline)), 3)})`);
+  }
+  return compare(results, totalFlows);
+}
+
+/** Redis commands of one whole sign-in, app by app, the apps taking turns. */
+async function signInCommands(redis: Client, servers: Record<Variant, BenchServer>, pool: EnrolledUser[]) {
+  const count = async (variant: Variant) => {
+    await settle();
+    const users = variant === 'bundle' ? pool : plainUsers(plan.commandSignIns * 4);
+    const { commands, count } = await countCommands(redis, async () => {
+      const result = await signIns(servers[variant].url, users, { withSecondFactor: variant === 'bundle', concurrency: 1, warmupSeconds: 0, seconds: 3600, limit: plan.commandSignIns });
+      if (variant === 'bundle') pool.splice(0, result.usersTaken);
+      return result.usersTaken;
+    });
+    return totalCommands(commands) / count;
+  };
+  return { baseline: await count('baseline'), bundle: await count('bundle') };
+}
+
+async function rowFour(redis: Client, template: EnrolmentTemplate) {
+  log(`row 4: ${plan.enrolled} enrolled people in Redis`);
+  const usedMemory = async () => Number(/used_memory:(\d+)/.exec(String(await redis.info('memory')))?.[1]);
+  const before = await usedMemory();
+  const users = await enrolUsers(redis, ENCRYPTION_KEY, template, ids('m', plan.enrolled), true);
+  const after = await usedMemory();
+  const keyNames = [...template.lastingKeys.keys()];
+  let bytes = 0;
+  for (let start = 0; start < users.length; start += 500) {
+    const replies = await Promise.all(
+      users.slice(start, start + 500).flatMap((user) =>
+        keyNames.map((key) => redis.memoryUsage(key.replace(`{${template.userId}}`, `{${user.id}}`), { SAMPLES: 0 })),
+      ),
+    );
+    for (const reply of replies) {
+      if (reply === null) throw new Error('MEMORY USAGE found no key for an enrolled person');
+      bytes += Number(reply);
+    }
+  }
+  return {
+    users: users.length,
+    bytesPerUser: bytes / users.length,
+    usedMemoryPerUser: (after - before) / users.length,
+    keys: keyNames.map((key) => key.replace(`{${template.userId}}`, '{id}')),
+    shortLivedKeys: template.shortLivedKeys.map((key) => key.replace(`{${template.userId}}`, '{id}')),
+  };
+}
+
+async function rowFive() {
+  log(`row 5: MemoryStore heap over ${plan.pending} pending sign-ins (separate process, --expose-gc)`);
+  const script = fileURLToPath(new URL('./memory-store.ts', import.meta.url));
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', '--expose-gc', script], {
+    env: { ...process.env, PENDING: String(plan.pending), TTL_SECONDS: String(plan.pendingTtl) },
+    maxBuffer: 1 << 20,
+  });
+  return JSON.parse(stdout.trim().split('\n').pop()!) as Results['memoryStore'];
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const redisServer = await startRedis();
+  const redis: Client = createClient({ url: redisServer.url });
+  redis.on('error', () => {});
+  await redis.connect();
+  const redisVersion = /redis_version:(\S+)/.exec(String(await redis.info('server')))?.[1] ?? '?';
+  const running: BenchServer[] = [];
+  const startPair = async (passwordCheck: 'plain' | 'pbkdf2'): Promise<Record<Variant, BenchServer>> => {
+    const start = (variant: Variant) => startBenchServer({ variant, passwordCheck, redisUrl: redisServer.url, encryptionKey: ENCRYPTION_KEY });
+    const [bundle, baseline] = await Promise.all([start('bundle'), start('baseline')]);
+    running.push(bundle, baseline);
+    return { bundle, baseline };
+  };
+  const stopPair = (servers: Record<Variant, BenchServer>) => Promise.all([servers.bundle.stop(), servers.baseline.stop()]);
+  try {
+    log(`${smoke ? 'smoke run' : 'full run'} on redis ${redisVersion}`);
+    let servers = await startPair('plain');
+    const template = await enrolTemplateUser(servers.bundle.url, redis, 't0');
+    const pool = await enrolUsers(redis, ENCRYPTION_KEY, template, ids('f', plan.flowPool), false);
+
+    const { verified, commands } = await rowsOneAndTwo(redis, servers, template);
+    log('row 3: sign-ins, plain password check');
+    const plain = await rowThree(servers, pool, plan.flowRounds, plan.flowSeconds);
+    const signInCommandCounts = await signInCommands(redis, servers, pool);
+    await stopPair(servers);
+
+    log('row 3: sign-ins, PBKDF2 password check');
+    servers = await startPair('pbkdf2');
+    const pbkdf2 = await rowThree(servers, pool, plan.pbkdf2Rounds, plan.pbkdf2Seconds);
+    await stopPair(servers);
+
+    const redisMemory = await rowFour(redis, template);
+    const memoryStore = await rowFive();
+
+    report({ verified, commands, flow: { plain, pbkdf2 }, signInCommands: signInCommandCounts, redisMemory, memoryStore }, { redisVersion, seconds: (Date.now() - started) / 1000 });
+  } finally {
+    await Promise.all(running.map((server) => server.stop()));
+    await redis.close().catch(() => {});
+    await redisServer.stop();
+  }
+}
+
+interface Row {
+  readonly id: string;
+  readonly measure: string;
+  readonly baseline: string;
+  readonly bundle: string;
+  readonly result: string;
+  readonly target: string;
+  readonly met: boolean | undefined;
+}
+
+function report(r: Results, meta: { redisVersion: string; seconds: number }): void {
+  const extraCommands = totalCommands(r.commands.bundle) - totalCommands(r.commands.baseline);
+  const { plain, pbkdf2 } = r.flow;
+  const ms = r.memoryStore;
+  const mb = (bytes: number) => `${fmt(bytes / 1024 / 1024, 1)} MB`;
+  const spread = (c: Compared<Measured>) => `rounds ${fmt(c.spread[0], 3)}–${fmt(c.spread[1], 3)}`;
+  const wallSpread = (c: Compared<Measured>) => `rounds ${fmt(c.wallSpread[0], 3)}–${fmt(c.wallSpread[1], 3)}`;
+  const cpuMs = (perCpuSecond: number) => 1000 / perCpuSecond;
+  const v = r.verified;
+
+  const rows: Row[] = [
+    { id: '1', measure: 'verified GET /api/me, requests per CPU second of the app', baseline: fmt(v.capacity.baseline), bundle: fmt(v.capacity.bundle), result: `ratio ${fmt(v.ratio, 3)} (${spread(v)}); ${fmt(cpuMs(v.capacity.baseline) * 1000)} / ${fmt(cpuMs(v.capacity.bundle) * 1000)} µs CPU per request`, target: '>= 0.97', met: v.ratio >= 0.97 },
+    { id: '1', measure: 'verified GET /api/me, req/s (wall clock, both apps at once)', baseline: fmt(v.baseline.perSecond), bundle: fmt(v.bundle.perSecond), result: `ratio ${fmt(v.wallRatio, 3)} (${wallSpread(v)})`, target: '', met: undefined },
+    { id: '1', measure: 'verified GET /api/me, p99 latency', baseline: `${fmt(v.baseline.p99Ms)} ms`, bundle: `${fmt(v.bundle.p99Ms)} ms`, result: `p50 ${fmt(v.baseline.p50Ms)} / ${fmt(v.bundle.p50Ms)} ms`, target: '', met: undefined },
+    { id: '2', measure: 'Redis commands per verified request', baseline: fmt(totalCommands(r.commands.baseline), 2), bundle: fmt(totalCommands(r.commands.bundle), 2), result: `extra ${fmt(extraCommands, 2)}`, target: '= 0', met: Math.abs(extraCommands) < 0.005 },
+    { id: '3', measure: 'sign-ins per CPU second of the app, PBKDF2 password check', baseline: fmt(pbkdf2.capacity.baseline, 1), bundle: fmt(pbkdf2.capacity.bundle, 1), result: `ratio ${fmt(pbkdf2.ratio, 3)} (${spread(pbkdf2)}); ${fmt(cpuMs(pbkdf2.capacity.baseline), 1)} / ${fmt(cpuMs(pbkdf2.capacity.bundle), 1)} ms CPU per sign-in`, target: '>= 0.8', met: pbkdf2.ratio >= 0.8 },
+    { id: '3', measure: 'sign-ins/s (wall clock, both apps at once), PBKDF2 password check', baseline: fmt(pbkdf2.baseline.perSecond, 1), bundle: fmt(pbkdf2.bundle.perSecond, 1), result: `ratio ${fmt(pbkdf2.wallRatio, 3)} (${wallSpread(pbkdf2)})`, target: '', met: undefined },
+    { id: '3', measure: 'sign-ins per CPU second of the app, plain password check', baseline: fmt(plain.capacity.baseline, 1), bundle: fmt(plain.capacity.bundle, 1), result: `ratio ${fmt(plain.ratio, 3)} (${spread(plain)}); ${fmt(cpuMs(plain.capacity.baseline), 1)} / ${fmt(cpuMs(plain.capacity.bundle), 1)} ms CPU per sign-in`, target: '(none)', met: undefined },
+    { id: '3', measure: 'sign-ins/s (wall clock, both apps at once), plain password check', baseline: fmt(plain.baseline.perSecond, 1), bundle: fmt(plain.bundle.perSecond, 1), result: `ratio ${fmt(plain.wallRatio, 3)} (${wallSpread(plain)})`, target: '', met: undefined },
+    { id: '3', measure: 'per sign-in: HTTP requests, Redis commands', baseline: `${fmt(plain.baseline.requestsPerSignIn, 1)}, ${fmt(r.signInCommands.baseline, 1)}`, bundle: `${fmt(plain.bundle.requestsPerSignIn, 1)}, ${fmt(r.signInCommands.bundle, 1)}`, result: '', target: '', met: undefined },
+    { id: '4', measure: `Redis memory per enrolled person (${fmt(r.redisMemory.users)})`, baseline: '', bundle: `${fmt(r.redisMemory.bytesPerUser)} B`, result: `used_memory +${fmt(r.redisMemory.usedMemoryPerUser)} B/person`, target: '<= 1024 B', met: r.redisMemory.bytesPerUser <= 1024 && r.redisMemory.usedMemoryPerUser <= 1024 },
+    { id: '5', measure: `MemoryStore heap, ${fmt(ms.pending)} pending sign-ins`, baseline: mb(ms.baseline), bundle: `peak ${mb(ms.peak)}`, result: `${fmt((ms.peak - ms.baseline) / ms.pending)} B/pending at peak; after TTL ${mb(ms.after)} (+${fmt((ms.after - ms.baseline) / 1024)} KiB), entries ${fmt(ms.entriesAtPeak)} -> ${fmt(ms.entriesAfter)}`, target: 'back to baseline', met: ms.entriesAfter === 0 && ms.after - ms.baseline < (ms.peak - ms.baseline) * 0.02 },
+  ];
+
+  const header: Row = { id: 'row', measure: 'measure', baseline: 'without bundle', bundle: 'with bundle', result: 'result', target: 'target', met: undefined };
+  const cells = (row: Row) => [row.id, row.measure, row.baseline, row.bundle, row.result, row.target];
+  const widths = cells(header).map((_, i) => Math.max(...[header, ...rows].map((row) => cells(row)[i]!.length)));
+  const line = (row: Row, met: string) => [...cells(row).map((cell, i) => cell.padEnd(widths[i]!)), met].join(' | ');
+  console.log(
+    [
+      line(header, 'met'),
+      [...widths.map((w) => '-'.repeat(w)), '---'].join('-|-'),
+      ...rows.map((row) => line(row, row.met === undefined ? '' : smoke ? '-' : row.met ? 'yes' : 'NO')),
+    ].join('\n'),
+  );
+  console.log(`row 2 by command: without ${describeCommands(r.commands.baseline)}; with ${describeCommands(r.commands.bundle)}`);
+  console.log(`row 4 lasting keys per person: ${r.redisMemory.keys.join(', ')}; short-lived after enrolment: ${r.redisMemory.shortLivedKeys.join(', ') || 'none'}`);
+  // For test/bench-smoke.test.ts: every row, as numbers.
+  console.log(`BENCH_ROWS ${JSON.stringify({
+    smoke,
+    verified: { perCpuSecond: [v.capacity.baseline, v.capacity.bundle], ratio: v.ratio, reqPerSecond: [v.baseline.perSecond, v.bundle.perSecond], wallRatio: v.wallRatio, p99Ms: [v.baseline.p99Ms, v.bundle.p99Ms] },
+    commandsPerVerifiedRequest: { baseline: totalCommands(r.commands.baseline), bundle: totalCommands(r.commands.bundle), extra: extraCommands },
+    signIns: {
+      pbkdf2: { perCpuSecond: [pbkdf2.capacity.baseline, pbkdf2.capacity.bundle], ratio: pbkdf2.ratio, perSecond: [pbkdf2.baseline.perSecond, pbkdf2.bundle.perSecond], wallRatio: pbkdf2.wallRatio },
+      plain: { perCpuSecond: [plain.capacity.baseline, plain.capacity.bundle], ratio: plain.ratio, perSecond: [plain.baseline.perSecond, plain.bundle.perSecond], wallRatio: plain.wallRatio },
+      redisCommands: [r.signInCommands.baseline, r.signInCommands.bundle],
+    },
+    redisMemory: { users: r.redisMemory.users, bytesPerUser: r.redisMemory.bytesPerUser, usedMemoryPerUser: r.redisMemory.usedMemoryPerUser },
+    memoryStore: { pending: ms.pending, heap: [ms.baseline, ms.peak, ms.after], entries: [ms.entriesAtPeak, ms.entriesAfter] },
+  })}`);
+
+  if (smoke) {
+    console.log(`bench: smoke run in ${fmt(meta.seconds)} s (no targets checked, BENCHMARKS.md not written)`);
+    return;
+  }
+  writeFileSync(new URL('../BENCHMARKS.md', import.meta.url), markdown(r, rows, meta));
+  console.log(`bench: wrote BENCHMARKS.md (${fmt(meta.seconds)} s)`);
+  const missed = rows.filter((row) => row.met === false);
+  if (missed.length > 0) {
+    console.error(`bench: targets missed: ${missed.map((row) => `${row.id} ${row.measure}`).join('; ')}`);
+    process.exitCode = 1;
+  }
+}
+function markdown(r: Results, rows: readonly Row[], meta: { redisVersion: string; seconds: number }): string {
+  const cpu = cpus();
+  const cell = (text: string) => text.replace(/\|/g, '\\|');
+  const table = [
+    '| row | measure | without bundle | with bundle | result | target | met |',
+    '|---|---|---:|---:|---|---|---|',
+    ...rows.map((row) => `| ${row.id} | ${cell(row.measure)} | ${cell(row.baseline)} | ${cell(row.bundle)} | ${cell(row.result)} | ${cell(row.target)} | ${row.met === undefined ? '' : row.met ? 'yes' : '**no**'} |`),
+  ].join('\n');
+  return `# Benchmarks
+
+Figures of one run of \`npm run bench\` (${new Date().toISOString().slice(0, 10)}, ${fmt(meta.seconds)} s) on
+${cpu.length} × ${cpu[0]?.model.trim() ?? 'CPU'}, ${fmt(totalmem() / 2 ** 30, 1)} GiB, Node ${process.version}, redis-server ${meta.redisVersion}.
+Every ratio compares two apps measured at the same time in the same run. The absolute figures
+are those of a small shared machine on which the apps, Redis and the load generator share
+${cpu.length} cores: re-run \`npm run bench\` on your own hardware before sizing from them.
+\`npm run bench -- --smoke\` runs a very short version without targets (it is in \`npm test\`).
+
+${table}
+
+Row 2 by command: without the bundle ${describeCommands(r.commands.baseline)}; with it ${describeCommands(r.commands.bundle)}.
+Row 4, the lasting keys of an enrolled person: ${r.redisMemory.keys.map((key) => `\`${key}\``).join(', ')}.
+
+## How each row is measured
+
+\`bench/run.ts\` starts a \`redis-server\` (no persistence) on a loopback port and two apps,
+each in a child process of its own (\`bench/server.ts\`, \`NODE_ENV=production\`): the same
+Express 5 + express-session + connect-redis + passport-local app (\`bench/app.ts\`), with the
+bundle (\`afterLogin\`, the 2FA router and the guard mounted, a \`RedisStore\`) and without
+it. The load comes from the parent process. Both apps are loaded **at the same time**, for the
+same seconds, and each app process reports the CPU time it used (\`process.cpuUsage()\`, all
+threads, asked over IPC). The targets are on **work per CPU second of the app process**
+(requests or sign-ins ÷ CPU seconds): that is the throughput one core sustains, and unlike
+wall-clock req/s on a shared ${cpu.length}-core machine it does not depend on how the OS
+happened to share the cores between the two apps, Redis, the load generator and whatever else
+ran. The wall-clock figures are shown beside it. A ratio is the median over rounds of (with the
+bundle ÷ without), with the lowest and highest round.
+
+1. **Verified requests.** ${plan.connections} people are signed in to each app over HTTP
+   (with the bundle: password, then the current TOTP code). autocannon sends \`GET /api/me\`
+   (a small JSON answer, so the guard's share is as large as it gets) on ${plan.connections}
+   connections per app, one session per connection: a ${plan.warmupSeconds} s warm-up, then
+   ${plan.rounds} rounds of ${plan.roundSeconds} s. req/s is all requests over all seconds
+   (each app had about half the machine); p50 and p99 are medians of the rounds'. Any
+   non-2xx answer fails the run.
+2. **Redis commands per verified request.** \`INFO commandstats\` before and after exactly
+   ${fmt(plan.commandSample)} verified requests, one app at a time, after in-flight requests
+   settled; calls per command divided by the requests. Both are express-session's load
+   (\`GET\`) and touch (\`EXPIRE\`): the guard reads the session only.
+3. **Sign-ins per second.** ${plan.flowConcurrency} concurrent browser-like clients per app
+   (\`node:http\` with keep-alive and a cookie jar, redirects followed as a browser does).
+   Login alone: \`POST /login\`, then the dashboard. With the bundle: \`POST /login\`, the
+   redirects to the code page, \`POST /2fa/verify\` with the current TOTP code, the dashboard.
+   Sign-ins that end within the measured window count (after a warm-up; none starts after it).
+   Every sign-in is by a person not used before in the run, enrolled beforehand (row 4's
+   method, without the TOTP step), so that TOTP's replay rule (a time step is accepted once per
+   person) never refuses a code; a sign-in that does not end on the dashboard fails the run.
+   The target row uses the password check of Passport's own tutorial app (PBKDF2-HMAC-SHA256,
+   310,000 iterations; ${plan.pbkdf2Rounds} rounds of ${plan.pbkdf2Seconds} s), as a
+   production login does. The row with a constant-time string comparison (the example
+   portal's demo check; ${plan.flowRounds} rounds of ${plan.flowSeconds} s) has nothing to hide
+   the bundle's own cost: mostly the extra HTTP requests of the code step. Per CPU second,
+   every sign-in a round started counts (all have ended when the round does); per wall second,
+   those that ended in the window.
+   HTTP requests and Redis commands per sign-in come from ${plan.commandSignIns} sign-ins per
+   app, one at a time, between two \`INFO commandstats\`.
+4. **Redis memory per enrolled person.** One person is enrolled through the pages over HTTP
+   (password, method choice, the secret read off the page, a code) and every key of theirs
+   without a TTL is read back: these are the lasting state an enrolment leaves. Then
+   ${fmt(r.redisMemory.users)} people are written with the same keys: the record with a secret
+   of their own sealed with the app's key (AES-256-GCM, as enrolment seals it) and a fresh
+   factor id through \`RedisStore.saveUser\`, and the TOTP step. The figure is the sum of
+   \`MEMORY USAGE key SAMPLES 0\` over one person's keys, averaged; the growth of
+   \`used_memory\` over the writes, per person, is beside it (it includes the keyspace's own
+   overhead).
+5. **MemoryStore heap.** In a process of its own run with \`--expose-gc\`
+   (\`bench/memory-store.ts\`): ${fmt(r.memoryStore.pending)} pending sign-ins, each making the
+   short-lived writes of a pending text-message sign-in with one wrong code (the code record,
+   the resend cooldown and its claim, four attempt counters), with every TTL set to
+   ${r.memoryStore.ttlSeconds} s instead of the flow's minutes to hours so that expiry can be
+   watched. \`heapUsed\` after two forced GCs: before, once all are written, and once the TTLs
+   and a sweep have passed. The heap is bounded by what is alive within a TTL: in production,
+   (pending sign-ins per TTL window) × the bytes per pending sign-in above; note that the
+   failed-code counter's window is 24 h.
+`;
+}
+
+await main();

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, it } from 'mocha';
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * Runs `bench/run.ts --smoke` once so that the benchmark cannot rot: every row must come out
+ * with numbers. Timings are never asserted here (a loaded CI machine makes them meaningless);
+ * only what must hold whatever the speed: the guard adds no Redis command, the memory store
+ * empties once its TTLs pass.
+ */
+describe('npm run bench -- --smoke', function () {
+  // Two pairs of app processes, Redis and a memory-store process start and stop in it.
+  this.timeout(180_000);
+
+  it('produces every row of the benchmark and writes no BENCHMARKS.md', async () => {
+    const benchmarks = new URL('../BENCHMARKS.md', import.meta.url);
+    const before = (() => {
+      try {
+        return statSync(benchmarks).mtimeMs;
+      } catch {
+        return undefined;
+      }
+    })();
+
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke'], {
+      cwd: root,
+      timeout: 170_000,
+      maxBuffer: 4 << 20,
+    });
+
+    for (const row of [
+      /^1 +\| verified GET \/api\/me, req\/s/m,
+      /^1 +\| verified GET \/api\/me, p99 latency/m,
+      /^2 +\| Redis commands per verified request/m,
+      /^3 +\| sign-ins\/s, PBKDF2 password check/m,
+      /^3 +\| sign-ins\/s, plain password check/m,
+      /^3 +\| per sign-in: HTTP requests, Redis commands/m,
+      /^4 +\| Redis memory per enrolled person/m,
+      /^5 +\| MemoryStore heap, 2,000 pending sign-ins/m,
+    ]) {
+      assert.match(stdout, row);
+    }
+
+    const line = stdout.split('\n').find((each) => each.startsWith('BENCH_ROWS '));
+    assert.ok(line, 'the machine-readable summary');
+    const rows = JSON.parse(line.slice('BENCH_ROWS '.length)) as {
+      smoke: boolean;
+      verified: { reqPerSecond: number[]; ratio: number; p99Ms: number[] };
+      commandsPerVerifiedRequest: { baseline: number; bundle: number; extra: number };
+      signIns: { pbkdf2: { perSecond: number[]; ratio: number }; plain: { perSecond: number[]; ratio: number }; redisCommands: number[] };
+      redisMemory: { users: number; bytesPerUser: number; usedMemoryPerUser: number };
+      memoryStore: { pending: number; heap: number[]; entries: number[] };
+    };
+    assert.equal(rows.smoke, true);
+    const positive = (label: string, values: number[]) => {
+      for (const value of values) assert.ok(Number.isFinite(value) && value > 0, `${label}: ${values.join(', ')}`);
+    };
+    positive('verified req/s', rows.verified.reqPerSecond);
+    positive('verified p99', rows.verified.p99Ms);
+    positive('sign-ins/s with PBKDF2', rows.signIns.pbkdf2.perSecond);
+    positive('sign-ins/s plain', rows.signIns.plain.perSecond);
+    positive('Redis commands per sign-in', rows.signIns.redisCommands);
+    positive('Redis bytes per enrolled person', [rows.redisMemory.bytesPerUser]);
+    positive('MemoryStore heap', rows.memoryStore.heap);
+
+    // Not timings: these hold on any machine.
+    assert.equal(rows.commandsPerVerifiedRequest.baseline, 2, 'express-session: GET and EXPIRE');
+    assert.equal(rows.commandsPerVerifiedRequest.extra, 0, 'the guard adds no Redis command');
+    assert.equal(rows.redisMemory.users, 200);
+    assert.equal(rows.memoryStore.entries[0], 3 * rows.memoryStore.pending, 'three store values per pending sign-in');
+    assert.equal(rows.memoryStore.entries[1], 0, 'expired entries leave the memory store');
+
+    assert.match(stdout, /smoke run in .* BENCHMARKS\.md not written/);
+    const after = (() => {
+      try {
+        return statSync(benchmarks).mtimeMs;
+      } catch {
+        return undefined;
+      }
+    })();
+    assert.equal(after, before, 'BENCHMARKS.md untouched');
+  });
+});
