@@ -18,9 +18,13 @@ export async function startBenchServer(options: {
   passwordCheck: 'plain' | 'pbkdf2';
   redisUrl: string;
   encryptionKey: string;
+  /** Pin the app process to this CPU (Linux `taskset`), or run it wherever the OS puts it. */
+  cpu?: number | undefined;
 }): Promise<BenchServer> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', serverScript], {
+  const command = [process.execPath, '--import', 'tsx', serverScript];
+  const pinned = options.cpu === undefined ? command : ['taskset', '-c', String(options.cpu), ...command];
+  const child: ChildProcess = spawn(pinned[0]!, pinned.slice(1), {
     env: {
       ...process.env,
       NODE_ENV: 'production',

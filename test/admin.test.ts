@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'mocha';
 import { createClient, type RedisClientType } from 'redis';
 import supertest from 'supertest';
 import { demoUsers, findUser, searchUsers, type PortalUser } from '../examples/portal/users.js';
-import { MemoryStore, secondFactor, TwoFactorError, type SecondFactorOptions, type TwoFactorEvent, type UserDirectory } from '../src/index.js';
+import { MemoryStore, secondFactor, TwoFactorError, type SecondFactorOptions, type TwoFactorEvent, type UserDirectory } from 'passport-second-factor';
 import { codeAt, csrfFrom, enrolTotp, signIn, startPortal, submitCode, TestClock, type TestPortal } from './helpers/portal.js';
 import { startRedis, type RedisServer } from './helpers/redis.js';
 

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { promisify } from 'node:util';
 import express from 'express';
 import { describe, it } from 'mocha';
 import { MemoryStore, secondFactor } from 'passport-second-factor';
+import { testNodeFlags } from './helpers/node-flags.js';
 
 const require = createRequire(import.meta.url);
 const major = process.env.EXPRESS_MAJOR ?? '5';
@@ -24,6 +27,18 @@ describe(`the suite's Express (EXPRESS_MAJOR=${major})`, () => {
     const loaded = Object.keys(require.cache);
     assert.ok(loaded.some((file) => file.includes(`/node_modules/${chosen}/lib/`)), `${chosen} is loaded`);
     assert.deepEqual(loaded.filter((file) => file.includes(`/node_modules/${other}/`)), [], `no file of ${other} is loaded`);
+  });
+
+  it('gives child processes started with testNodeFlags the same Express, and the package from src/', async () => {
+    const script = `
+      import express from 'express';
+      import { createRequire } from 'node:module';
+      const require = createRequire(process.cwd() + '/');
+      console.log(JSON.stringify({ express4: express === require('express4'), package: import.meta.resolve('passport-second-factor') }));`;
+    const { stdout } = await promisify(execFile)(process.execPath, [...testNodeFlags, '--input-type=module', '--eval', script]);
+    const child = JSON.parse(stdout) as { express4: boolean; package: string };
+    assert.equal(child.express4, major === '4');
+    assert.match(child.package, /\/src\/index\.ts$/);
   });
 });
 

@@ -59,9 +59,9 @@ export function createUserRouter(deps: {
     render(req, res, 429, 'locked', { title: 'page.title.locked', minutes: Math.ceil(seconds / 60) });
   };
 
-  // Before the generic pages below: its /enrol and /verify handlers take the text-message
-  // requests and pass the others on.
-  registerSmsRoutes(router, {
+  // Before the generic pages below: its /enrol handler takes the choice of text messages and
+  // passes the others on.
+  const sms = registerSmsRoutes(router, {
     config, accounts, attempts, render, requirePending, renderLocked, finishEnrolment,
     codes: deps.smsCodes, challenge: deps.smsChallenge, complete: gate.complete,
   });
@@ -271,8 +271,9 @@ export function createUserRouter(deps: {
   router.get(
     '/verify',
     asyncHandler(async (req, res) => {
-      const { userId } = await requirePending(req);
-      const { method } = await accounts.standing(userId);
+      const pending = await requirePending(req);
+      const { userId } = pending;
+      const { record, method } = await accounts.standing(userId);
       if (!method) {
         res.redirect(303, `${config.basePath}/enrol`);
         return;
@@ -282,6 +283,10 @@ export function createUserRouter(deps: {
         renderLocked(req, res, locked);
         return;
       }
+      if (method === 'sms' && record) {
+        await sms.showVerifyPage(req, res, pending, record);
+        return;
+      }
       renderVerify(req, res);
     }),
   );
@@ -289,10 +294,15 @@ export function createUserRouter(deps: {
   router.post(
     '/verify',
     asyncHandler(async (req, res) => {
-      const { userId } = await requirePending(req);
+      const pending = await requirePending(req);
+      const { userId } = pending;
       const { record, method } = await accounts.standing(userId);
       if (!record || !method) {
         res.redirect(303, `${config.basePath}/enrol`);
+        return;
+      }
+      if (method === 'sms') {
+        await sms.checkVerifyCode(req, res, pending, record);
         return;
       }
       let code: string;

@@ -44,9 +44,10 @@ function errorFor(error: TwoFactorError): PageError {
 }
 
 /**
- * The text-message pages: phone entry and confirmation at enrolment, the verify page of a
- * person enrolled with SMS, and "Send a new code". Registered before the router's generic
- * pages: its `/enrol` and `/verify` handlers take text-message requests and pass the rest on.
+ * The text-message pages: phone entry and confirmation at enrolment, and "Send a new code".
+ * Registered before the router's generic pages: its `/enrol` handler takes the choice of text
+ * messages and passes the rest on. Returns the verify page and check, which the router's
+ * `/verify` calls for people enrolled with SMS (it has read their record already).
  */
 export function registerSmsRoutes(
   router: Router,
@@ -64,7 +65,7 @@ export function registerSmsRoutes(
     /** pending -> done after a verified code. */
     complete: (req: Request, res: Response) => Promise<void>;
   },
-): void {
+) {
   const { config, accounts, attempts, render, codes, challenge, requirePending, renderLocked } = deps;
   const base = config.basePath;
   const codeMinutes = Math.ceil(config.smsCodeTtlSeconds / 60);
@@ -227,60 +228,6 @@ export function registerSmsRoutes(
     }),
   );
 
-  // --- verification at sign-in ------------------------------------------------------------
-
-  // The code was sent by the password step (a POST); showing or reloading this page sends
-  // nothing.
-  router.get(
-    '/verify',
-    asyncHandler(async (req, res, next) => {
-      const pending = await requirePending(req);
-      const { record, method } = await accounts.standing(pending.userId);
-      if (method !== 'sms' || !record) {
-        next();
-        return;
-      }
-      const locked = await attempts.lockedSeconds(pending.userId);
-      if (locked > 0) {
-        renderLocked(req, res, locked);
-        return;
-      }
-      await renderVerify(req, res, pending, record);
-    }),
-  );
-
-  router.post(
-    '/verify',
-    asyncHandler(async (req, res, next) => {
-      const pending = await requirePending(req);
-      const { userId } = pending;
-      const { record, method } = await accounts.standing(userId);
-      if (method !== 'sms' || !record?.phone) {
-        next();
-        return;
-      }
-      let code: string;
-      try {
-        code = readCode((req.body as Record<string, unknown>).code);
-      } catch (error) {
-        if (!isTwoFactorError(error)) throw error;
-        await renderVerify(req, res, pending, record, 400, errorFor(error));
-        return;
-      }
-      const { outcome, error } = await attemptCode(pending, config.secrets.open(record.phone, userId), code);
-      if (!outcome.ok) {
-        if (outcome.lockedSeconds > 0) {
-          renderLocked(req, res, outcome.lockedSeconds);
-          return;
-        }
-        await renderVerify(req, res, pending, record, 401, error);
-        return;
-      }
-      config.emit({ type: 'verified', userId, method: 'sms' });
-      await deps.complete(req, res);
-    }),
-  );
-
   // --- "Send a new code" --------------------------------------------------------------------
 
   router.post(
@@ -318,4 +265,38 @@ export function registerSmsRoutes(
       res.redirect(303, onVerify ? `${base}/verify` : `${base}/enrol/sms/confirm`);
     }),
   );
+
+  // --- verification at sign-in: called by the router's /verify for people enrolled with SMS ---
+
+  return {
+    /**
+     * The verify page. The code was sent by the password step (a POST); showing or reloading
+     * this page sends nothing. The caller has checked the lock.
+     */
+    showVerifyPage: (req: Request, res: Response, pending: Pending, record: UserRecord) => renderVerify(req, res, pending, record),
+
+    async checkVerifyCode(req: Request, res: Response, pending: Pending, record: UserRecord): Promise<void> {
+      const { userId } = pending;
+      if (!record.phone) throw new TwoFactorError('store_unavailable', 'an SMS enrolment without a phone number');
+      let code: string;
+      try {
+        code = readCode((req.body as Record<string, unknown>).code);
+      } catch (error) {
+        if (!isTwoFactorError(error)) throw error;
+        await renderVerify(req, res, pending, record, 400, errorFor(error));
+        return;
+      }
+      const { outcome, error } = await attemptCode(pending, config.secrets.open(record.phone, userId), code);
+      if (!outcome.ok) {
+        if (outcome.lockedSeconds > 0) {
+          renderLocked(req, res, outcome.lockedSeconds);
+          return;
+        }
+        await renderVerify(req, res, pending, record, 401, error);
+        return;
+      }
+      config.emit({ type: 'verified', userId, method: 'sms' });
+      await deps.complete(req, res);
+    },
+  };
 }

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { testNodeFlags } from './node-flags.js';
 import { freePort } from './redis.js';
 
 export interface PortalInstance {
@@ -19,7 +20,7 @@ export async function startPortalInstance(env: {
   policyCacheSeconds?: number;
 }): Promise<PortalInstance> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+  const child = spawn(process.execPath, [...testNodeFlags, script], {
     env: {
       ...process.env,
       NODE_ENV: 'test',
