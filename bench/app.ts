@@ -98,10 +98,9 @@ export function createBenchApp(options: BenchAppOptions): Express {
       logger: { info: () => {}, warn: () => {}, error: (message) => console.error(message) },
     });
     app.post('/login', ...login, twoFactor.afterLogin);
-    if (process.env.EXP !== 'guard-only') app.use('/2fa', twoFactor.router);
-    if (process.env.EXP !== 'router-only') app.use(twoFactor.guard);
+    app.use('/2fa', twoFactor.router);
+    app.use(twoFactor.guard);
   } else {
-    if (process.env.EXP === 'loaded') secondFactor({ issuer: 'x', store: new RedisStore({ client: options.redis, prefix: STORE_PREFIX }), encryptionKey: options.encryptionKey });
     app.post('/login', ...login, (_req, res) => res.redirect(303, '/dashboard'));
   }
 

@@ -38,7 +38,7 @@ export function createSessionEnder(admin: AdminConfig) {
 
   /** Ends the person's sessions; `false` when this is turned off. */
   async function end(req: Request, userId: string): Promise<boolean> {
-    if (true) return true;
+    if (!admin.endSessionsOnReset) return false;
     if (admin.endSessions) {
       await admin.endSessions(userId);
       return true;
