@@ -59,6 +59,8 @@ interface Compared<T extends Measured> {
 
 interface Results {
   readonly verified: Compared<LoadResult & Measured>;
+  /** A second app without the bundle against the first: the noise floor of row 1. */
+  readonly control: Compared<LoadResult & Measured>;
   readonly commands: { readonly baseline: Map<string, number>; readonly bundle: Map<string, number> };
   readonly flow: Record<'pbkdf2' | 'plain', Compared<FlowResult & Measured>>;
   readonly signInCommands: { readonly baseline: number; readonly bundle: number };
@@ -123,32 +125,37 @@ const ids = (prefix: string, n: number) => Array.from({ length: n }, () => `${pr
 /** People for the app without the bundle: any id signs in there, none needs enrolling. */
 const plainUsers = (n: number): EnrolledUser[] => ids('l', n).map((id) => ({ id, secret: '' }));
 
-async function rowsOneAndTwo(redis: Client, servers: Record<Variant, BenchServer>, template: EnrolmentTemplate) {
+async function rowsOneAndTwo(redis: Client, servers: Record<Variant | 'control', BenchServer>, template: EnrolmentTemplate) {
   log(`rows 1-2: ${plan.connections} verified sessions per app`);
-  const cookies: Record<Variant, string[]> = {
+  const cookies: Record<Variant | 'control', string[]> = {
     bundle: await verifiedSessions(servers.bundle.url, await enrolUsers(redis, ENCRYPTION_KEY, template, ids('v', plan.connections), false), true),
     baseline: await verifiedSessions(servers.baseline.url, plainUsers(plan.connections), false),
+    control: await verifiedSessions(servers.control.url, plainUsers(plan.connections), false),
   };
-  const loaded = (variant: Variant, seconds: number) =>
-    withCpu(servers[variant], async () => {
-      const result = await load(servers[variant].url, cookies[variant], { seconds });
+  const loaded = (app: Variant | 'control', seconds: number) =>
+    withCpu(servers[app], async () => {
+      const result = await load(servers[app].url, cookies[app], { seconds });
       return { ...result, served: result.requests };
     });
-  const both = async (seconds: number) => {
-    const [bundle, baseline] = await Promise.all([loaded('bundle', seconds), loaded('baseline', seconds)]);
-    return { bundle, baseline };
+  // The three apps under load at once, for the same seconds: whatever else the machine does
+  // then falls on all alike. The control is a second app without the bundle: its ratio to the
+  // first shows how far two identical apps differ here, i.e. the noise of the measure.
+  const all = async (seconds: number) => {
+    const [bundle, baseline, control] = await Promise.all([loaded('bundle', seconds), loaded('baseline', seconds), loaded('control', seconds)]);
+    return { bundle, baseline, control };
   };
 
   log('rows 1-2: warm-up');
-  await both(plan.warmupSeconds);
-  // Both apps under load at once, for the same seconds: whatever else the machine does then
-  // (other processes, frequency changes) falls on both alike.
-  const rounds: { bundle: LoadResult & Measured; baseline: LoadResult & Measured }[] = [];
+  await all(plan.warmupSeconds);
+  const rounds: Awaited<ReturnType<typeof all>>[] = [];
+  const perCpu = (m: Measured) => m.served / m.cpuSeconds;
   for (let round = 0; round < plan.rounds; round += 1) {
-    const result = await both(plan.roundSeconds);
+    const result = await all(plan.roundSeconds);
     rounds.push(result);
-    const perCpu = (m: Measured) => m.served / m.cpuSeconds;
-    log(`row 1: round ${round + 1}: with / without ${fmt(result.bundle.perSecond)} / ${fmt(result.baseline.perSecond)} req/s, ${fmt(perCpu(result.bundle))} / ${fmt(perCpu(result.baseline))} req per CPU s (ratio ${fmt(ratio(perCpu(result.bundle), perCpu(result.baseline)), 3)}), p99 ${result.bundle.p99Ms} / ${result.baseline.p99Ms} ms`);
+    log(
+      `row 1: round ${round + 1}: with / without / control ${fmt(result.bundle.perSecond)} / ${fmt(result.baseline.perSecond)} / ${fmt(result.control.perSecond)} req/s, ` +
+        `${fmt(perCpu(result.bundle))} / ${fmt(perCpu(result.baseline))} / ${fmt(perCpu(result.control))} req per CPU s (ratio ${fmt(ratio(perCpu(result.bundle), perCpu(result.baseline)), 3)}, control ${fmt(ratio(perCpu(result.control), perCpu(result.baseline)), 3)})`,
+    );
   }
 
   log(`row 2: INFO commandstats over ${plan.commandSample} verified requests per app`);
@@ -158,7 +165,11 @@ async function rowsOneAndTwo(redis: Client, servers: Record<Variant, BenchServer
     const { commands: perCommand, count } = await countCommands(redis, async () => (await load(servers[variant].url, cookies[variant], { amount: plan.commandSample })).requests);
     commands[variant] = new Map([...perCommand].map(([command, calls]) => [command, calls / count]));
   }
-  return { verified: compare(rounds, totalLoad), commands };
+  return {
+    verified: compare(rounds, totalLoad),
+    control: compare(rounds.map((round) => ({ bundle: round.control, baseline: round.baseline })), totalLoad),
+    commands,
+  };
 }
 
 /** Redis commands by name while `work` runs (INFO commandstats before and after, settled). */
@@ -251,6 +262,23 @@ async function rowFive() {
   return JSON.parse(stdout.trim().split('\n').pop()!) as Results['memoryStore'];
 }
 
+/**
+ * On a machine with two CPUs or more (and Linux's taskset), the apps share CPU 0 and the load
+ * generator and Redis get CPU 1: the apps then compete on equal terms, and the load generator
+ * does not take their time slices. Elsewhere everything runs where the OS puts it.
+ */
+async function pinning(redis: Client): Promise<{ appCpu: number | undefined; note: string }> {
+  if (cpus().length < 2 || process.platform !== 'linux') return { appCpu: undefined, note: 'not pinned (one CPU, or not Linux)' };
+  try {
+    const redisPid = /process_id:(\d+)/.exec(String(await redis.info('server')))?.[1];
+    await run('taskset', ['-a', '-pc', '1', String(process.pid)]);
+    if (redisPid) await run('taskset', ['-a', '-pc', '1', redisPid]);
+    return { appCpu: 0, note: 'apps pinned to CPU 0; load generator and Redis to CPU 1 (taskset)' };
+  } catch {
+    return { appCpu: undefined, note: 'not pinned (taskset failed)' };
+  }
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   const redisServer = await startRedis();
@@ -258,35 +286,38 @@ async function main(): Promise<void> {
   redis.on('error', () => {});
   await redis.connect();
   const redisVersion = /redis_version:(\S+)/.exec(String(await redis.info('server')))?.[1] ?? '?';
+  const { appCpu, note } = await pinning(redis);
   const running: BenchServer[] = [];
-  const startPair = async (passwordCheck: 'plain' | 'pbkdf2'): Promise<Record<Variant, BenchServer>> => {
-    const start = (variant: Variant) => startBenchServer({ variant, passwordCheck, redisUrl: redisServer.url, encryptionKey: ENCRYPTION_KEY });
-    const [bundle, baseline] = await Promise.all([start('bundle'), start('baseline')]);
-    running.push(bundle, baseline);
-    return { bundle, baseline };
+  const startApp = async (variant: Variant, passwordCheck: 'plain' | 'pbkdf2') => {
+    const server = await startBenchServer({ variant, passwordCheck, redisUrl: redisServer.url, encryptionKey: ENCRYPTION_KEY, cpu: appCpu });
+    running.push(server);
+    return server;
   };
-  const stopPair = (servers: Record<Variant, BenchServer>) => Promise.all([servers.bundle.stop(), servers.baseline.stop()]);
   try {
-    log(`${smoke ? 'smoke run' : 'full run'} on redis ${redisVersion}`);
-    let servers = await startPair('plain');
-    const template = await enrolTemplateUser(servers.bundle.url, redis, 't0');
+    log(`${smoke ? 'smoke run' : 'full run'} on redis ${redisVersion}; ${note}`);
+    const [bundle, baseline, control] = await Promise.all([startApp('bundle', 'plain'), startApp('baseline', 'plain'), startApp('baseline', 'plain')]);
+    const template = await enrolTemplateUser(bundle.url, redis, 't0');
     const pool = await enrolUsers(redis, ENCRYPTION_KEY, template, ids('f', plan.flowPool), false);
 
-    const { verified, commands } = await rowsOneAndTwo(redis, servers, template);
+    const { verified, control: controlRatio, commands } = await rowsOneAndTwo(redis, { bundle, baseline, control }, template);
+    await control.stop();
     log('row 3: sign-ins, plain password check');
-    const plain = await rowThree(servers, pool, plan.flowRounds, plan.flowSeconds);
-    const signInCommandCounts = await signInCommands(redis, servers, pool);
-    await stopPair(servers);
+    const plain = await rowThree({ bundle, baseline }, pool, plan.flowRounds, plan.flowSeconds);
+    const signInCommandCounts = await signInCommands(redis, { bundle, baseline }, pool);
+    await Promise.all([bundle.stop(), baseline.stop()]);
 
     log('row 3: sign-ins, PBKDF2 password check');
-    servers = await startPair('pbkdf2');
-    const pbkdf2 = await rowThree(servers, pool, plan.pbkdf2Rounds, plan.pbkdf2Seconds);
-    await stopPair(servers);
+    const slow = { bundle: await startApp('bundle', 'pbkdf2'), baseline: await startApp('baseline', 'pbkdf2') };
+    const pbkdf2 = await rowThree(slow, pool, plan.pbkdf2Rounds, plan.pbkdf2Seconds);
+    await Promise.all([slow.bundle.stop(), slow.baseline.stop()]);
 
     const redisMemory = await rowFour(redis, template);
     const memoryStore = await rowFive();
 
-    report({ verified, commands, flow: { plain, pbkdf2 }, signInCommands: signInCommandCounts, redisMemory, memoryStore }, { redisVersion, seconds: (Date.now() - started) / 1000 });
+    report(
+      { verified, control: controlRatio, commands, flow: { plain, pbkdf2 }, signInCommands: signInCommandCounts, redisMemory, memoryStore },
+      { redisVersion, seconds: (Date.now() - started) / 1000, pinning: note },
+    );
   } finally {
     await Promise.all(running.map((server) => server.stop()));
     await redis.close().catch(() => {});
@@ -304,7 +335,7 @@ interface Row {
   readonly met: boolean | undefined;
 }
 
-function report(r: Results, meta: { redisVersion: string; seconds: number }): void {
+function report(r: Results, meta: { redisVersion: string; seconds: number; pinning: string }): void {
   const extraCommands = totalCommands(r.commands.bundle) - totalCommands(r.commands.baseline);
   const { plain, pbkdf2 } = r.flow;
   const ms = r.memoryStore;
@@ -316,13 +347,14 @@ function report(r: Results, meta: { redisVersion: string; seconds: number }): vo
 
   const rows: Row[] = [
     { id: '1', measure: 'verified GET /api/me, requests per CPU second of the app', baseline: fmt(v.capacity.baseline), bundle: fmt(v.capacity.bundle), result: `ratio ${fmt(v.ratio, 3)} (${spread(v)}); ${fmt(cpuMs(v.capacity.baseline) * 1000)} / ${fmt(cpuMs(v.capacity.bundle) * 1000)} µs CPU per request`, target: '>= 0.97', met: v.ratio >= 0.97 },
-    { id: '1', measure: 'verified GET /api/me, req/s (wall clock, both apps at once)', baseline: fmt(v.baseline.perSecond), bundle: fmt(v.bundle.perSecond), result: `ratio ${fmt(v.wallRatio, 3)} (${wallSpread(v)})`, target: '', met: undefined },
+    { id: '1', measure: 'control: a second app without the bundle vs the first, same measure', baseline: fmt(r.control.capacity.baseline), bundle: fmt(r.control.capacity.bundle), result: `ratio ${fmt(r.control.ratio, 3)} (${spread(r.control)}): the noise floor`, target: '', met: undefined },
+    { id: '1', measure: 'verified GET /api/me, req/s (wall clock, apps at once)', baseline: fmt(v.baseline.perSecond), bundle: fmt(v.bundle.perSecond), result: `ratio ${fmt(v.wallRatio, 3)} (${wallSpread(v)})`, target: '', met: undefined },
     { id: '1', measure: 'verified GET /api/me, p99 latency', baseline: `${fmt(v.baseline.p99Ms)} ms`, bundle: `${fmt(v.bundle.p99Ms)} ms`, result: `p50 ${fmt(v.baseline.p50Ms)} / ${fmt(v.bundle.p50Ms)} ms`, target: '', met: undefined },
     { id: '2', measure: 'Redis commands per verified request', baseline: fmt(totalCommands(r.commands.baseline), 2), bundle: fmt(totalCommands(r.commands.bundle), 2), result: `extra ${fmt(extraCommands, 2)}`, target: '= 0', met: Math.abs(extraCommands) < 0.005 },
     { id: '3', measure: 'sign-ins per CPU second of the app, PBKDF2 password check', baseline: fmt(pbkdf2.capacity.baseline, 1), bundle: fmt(pbkdf2.capacity.bundle, 1), result: `ratio ${fmt(pbkdf2.ratio, 3)} (${spread(pbkdf2)}); ${fmt(cpuMs(pbkdf2.capacity.baseline), 1)} / ${fmt(cpuMs(pbkdf2.capacity.bundle), 1)} ms CPU per sign-in`, target: '>= 0.8', met: pbkdf2.ratio >= 0.8 },
-    { id: '3', measure: 'sign-ins/s (wall clock, both apps at once), PBKDF2 password check', baseline: fmt(pbkdf2.baseline.perSecond, 1), bundle: fmt(pbkdf2.bundle.perSecond, 1), result: `ratio ${fmt(pbkdf2.wallRatio, 3)} (${wallSpread(pbkdf2)})`, target: '', met: undefined },
+    { id: '3', measure: 'sign-ins/s (wall clock, apps at once), PBKDF2 password check', baseline: fmt(pbkdf2.baseline.perSecond, 1), bundle: fmt(pbkdf2.bundle.perSecond, 1), result: `ratio ${fmt(pbkdf2.wallRatio, 3)} (${wallSpread(pbkdf2)})`, target: '', met: undefined },
     { id: '3', measure: 'sign-ins per CPU second of the app, plain password check', baseline: fmt(plain.capacity.baseline, 1), bundle: fmt(plain.capacity.bundle, 1), result: `ratio ${fmt(plain.ratio, 3)} (${spread(plain)}); ${fmt(cpuMs(plain.capacity.baseline), 1)} / ${fmt(cpuMs(plain.capacity.bundle), 1)} ms CPU per sign-in`, target: '(none)', met: undefined },
-    { id: '3', measure: 'sign-ins/s (wall clock, both apps at once), plain password check', baseline: fmt(plain.baseline.perSecond, 1), bundle: fmt(plain.bundle.perSecond, 1), result: `ratio ${fmt(plain.wallRatio, 3)} (${wallSpread(plain)})`, target: '', met: undefined },
+    { id: '3', measure: 'sign-ins/s (wall clock, apps at once), plain password check', baseline: fmt(plain.baseline.perSecond, 1), bundle: fmt(plain.bundle.perSecond, 1), result: `ratio ${fmt(plain.wallRatio, 3)} (${wallSpread(plain)})`, target: '', met: undefined },
     { id: '3', measure: 'per sign-in: HTTP requests, Redis commands', baseline: `${fmt(plain.baseline.requestsPerSignIn, 1)}, ${fmt(r.signInCommands.baseline, 1)}`, bundle: `${fmt(plain.bundle.requestsPerSignIn, 1)}, ${fmt(r.signInCommands.bundle, 1)}`, result: '', target: '', met: undefined },
     { id: '4', measure: `Redis memory per enrolled person (${fmt(r.redisMemory.users)})`, baseline: '', bundle: `${fmt(r.redisMemory.bytesPerUser)} B`, result: `used_memory +${fmt(r.redisMemory.usedMemoryPerUser)} B/person`, target: '<= 1024 B', met: r.redisMemory.bytesPerUser <= 1024 && r.redisMemory.usedMemoryPerUser <= 1024 },
     { id: '5', measure: `MemoryStore heap, ${fmt(ms.pending)} pending sign-ins`, baseline: mb(ms.baseline), bundle: `peak ${mb(ms.peak)}`, result: `${fmt((ms.peak - ms.baseline) / ms.pending)} B/pending at peak; after TTL ${mb(ms.after)} (+${fmt((ms.after - ms.baseline) / 1024)} KiB), entries ${fmt(ms.entriesAtPeak)} -> ${fmt(ms.entriesAfter)}`, target: 'back to baseline', met: ms.entriesAfter === 0 && ms.after - ms.baseline < (ms.peak - ms.baseline) * 0.02 },
@@ -344,7 +376,7 @@ function report(r: Results, meta: { redisVersion: string; seconds: number }): vo
   // For test/bench-smoke.test.ts: every row, as numbers.
   console.log(`BENCH_ROWS ${JSON.stringify({
     smoke,
-    verified: { perCpuSecond: [v.capacity.baseline, v.capacity.bundle], ratio: v.ratio, reqPerSecond: [v.baseline.perSecond, v.bundle.perSecond], wallRatio: v.wallRatio, p99Ms: [v.baseline.p99Ms, v.bundle.p99Ms] },
+    verified: { perCpuSecond: [v.capacity.baseline, v.capacity.bundle], ratio: v.ratio, controlRatio: r.control.ratio, reqPerSecond: [v.baseline.perSecond, v.bundle.perSecond], wallRatio: v.wallRatio, p99Ms: [v.baseline.p99Ms, v.bundle.p99Ms] },
     commandsPerVerifiedRequest: { baseline: totalCommands(r.commands.baseline), bundle: totalCommands(r.commands.bundle), extra: extraCommands },
     signIns: {
       pbkdf2: { perCpuSecond: [pbkdf2.capacity.baseline, pbkdf2.capacity.bundle], ratio: pbkdf2.ratio, perSecond: [pbkdf2.baseline.perSecond, pbkdf2.bundle.perSecond], wallRatio: pbkdf2.wallRatio },
@@ -367,7 +399,7 @@ function report(r: Results, meta: { redisVersion: string; seconds: number }): vo
     process.exitCode = 1;
   }
 }
-function markdown(r: Results, rows: readonly Row[], meta: { redisVersion: string; seconds: number }): string {
+function markdown(r: Results, rows: readonly Row[], meta: { redisVersion: string; seconds: number; pinning: string }): string {
   const cpu = cpus();
   const cell = (text: string) => text.replace(/\|/g, '\\|');
   const table = [
@@ -391,26 +423,29 @@ Row 4, the lasting keys of an enrolled person: ${r.redisMemory.keys.map((key) =>
 
 ## How each row is measured
 
-\`bench/run.ts\` starts a \`redis-server\` (no persistence) on a loopback port and two apps,
+\`bench/run.ts\` starts a \`redis-server\` (no persistence) on a loopback port and the apps,
 each in a child process of its own (\`bench/server.ts\`, \`NODE_ENV=production\`): the same
 Express 5 + express-session + connect-redis + passport-local app (\`bench/app.ts\`), with the
 bundle (\`afterLogin\`, the 2FA router and the guard mounted, a \`RedisStore\`) and without
-it. The load comes from the parent process. Both apps are loaded **at the same time**, for the
-same seconds, and each app process reports the CPU time it used (\`process.cpuUsage()\`, all
-threads, asked over IPC). The targets are on **work per CPU second of the app process**
-(requests or sign-ins ÷ CPU seconds): that is the throughput one core sustains, and unlike
-wall-clock req/s on a shared ${cpu.length}-core machine it does not depend on how the OS
-happened to share the cores between the two apps, Redis, the load generator and whatever else
-ran. The wall-clock figures are shown beside it. A ratio is the median over rounds of (with the
-bundle ÷ without), with the lowest and highest round.
+it. The load comes from the parent process. Placement: ${meta.pinning}. The apps compared are
+loaded **at the same time**, for the same seconds, and each app process reports the CPU time
+it used (\`process.cpuUsage()\`, all threads, asked over IPC). The targets are on **work per
+CPU second of the app process** (requests or sign-ins ÷ CPU seconds): the throughput one
+core sustains. Unlike wall-clock req/s on a shared ${cpu.length}-core machine it does not
+depend on how the OS shared the cores between the apps, Redis, the load generator and
+whatever else ran, nor on whether the load generator kept every app saturated. The
+wall-clock figures are shown beside it. A ratio is the median over rounds of (with the
+bundle ÷ without), with the lowest and highest round; the control row measures a second app
+without the bundle against the first in the same rounds, which shows how far two identical
+apps differ on this machine.
 
 1. **Verified requests.** ${plan.connections} people are signed in to each app over HTTP
    (with the bundle: password, then the current TOTP code). autocannon sends \`GET /api/me\`
    (a small JSON answer, so the guard's share is as large as it gets) on ${plan.connections}
    connections per app, one session per connection: a ${plan.warmupSeconds} s warm-up, then
-   ${plan.rounds} rounds of ${plan.roundSeconds} s. req/s is all requests over all seconds
-   (each app had about half the machine); p50 and p99 are medians of the rounds'. Any
-   non-2xx answer fails the run.
+   ${plan.rounds} rounds of ${plan.roundSeconds} s, the bundle app, the app without it and the
+   control app loaded together. req/s is all requests over all seconds (each app had a share
+   of the machine); p50 and p99 are medians of the rounds'. Any non-2xx answer fails the run.
 2. **Redis commands per verified request.** \`INFO commandstats\` before and after exactly
    ${fmt(plan.commandSample)} verified requests, one app at a time, after in-flight requests
    settled; calls per command divided by the requests. Both are express-session's load
