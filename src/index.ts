@@ -1,4 +1,4 @@
-import type { ErrorRequestHandler, RequestHandler, Router } from 'express';
+import express, { type ErrorRequestHandler, type RequestHandler, type Router } from 'express';
 import { createPolicyRouter } from './admin/policy-router.js';
 import { createAdminRouter } from './admin/router.js';
 import { createAccounts } from './flow/account.js';
@@ -24,11 +24,10 @@ export interface SecondFactor {
    * The admin pages that reset another person's second factor or clear their lock (and a
    * JSON API under `/api`), e.g. `app.use('/admin/2fa', twoFactor.adminRouter)`. It refuses
    * anyone whose own second factor is not done, whatever the mount order. Without the
-   * `users` and `roles` options it answers 404 to everything.
+   * `users` and `roles` options its reset pages answer 404. Its `/policy` page flips the
+   * portal-wide switch, for people `canManagePolicy` allows.
    */
   readonly adminRouter: AdminRouter;
-  /** The portal-wide switch page, for people `canManagePolicy` allows. */
-  readonly policyRouter: Router;
   /**
    * An Express error handler for the end of the host's stack: any failure before or behind
    * the gate (a session store that is down, say) becomes the package's clear error page or
@@ -77,9 +76,11 @@ export function secondFactor(options: SecondFactorOptions): SecondFactor {
   }
 
   const policyRouter = createPolicyRouter({ config, policy, render, handleError });
-  const adminRouter = createAdminRouter({ config, accounts, attempts, reset: createReset({ config, accounts, attempts }), render, handleError });
+  const adminRouter = express.Router();
+  adminRouter.use('/policy', policyRouter);
+  adminRouter.use(createAdminRouter({ config, accounts, attempts, reset: createReset({ config, accounts, attempts }), render, handleError }));
 
-  return Object.freeze({ afterLogin: gate.afterLogin, guard: gate.guard, router, adminRouter, policyRouter, errorHandler: handleError, statusOf });
+  return Object.freeze({ afterLogin: gate.afterLogin, guard: gate.guard, router, adminRouter, errorHandler: handleError, statusOf });
 }
 
 export type { SecondFactorOptions } from './options.js';

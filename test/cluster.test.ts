@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'mocha';
-import { createCluster, type RedisClusterType } from 'redis';
+import { createCluster, type RedisClientType, type RedisClusterType } from 'redis';
 import { RedisStore } from '../src/store/redis.js';
 import { storeContract } from '../src/testing/store-contract.js';
+import { codeAt, enrolTotp, signIn, startPortal, submitCode } from './helpers/portal.js';
 import { startRedisCluster, type RedisCluster } from './helpers/redis-cluster.js';
 
 type Cluster = RedisClusterType<any, any, any, any, any>;
@@ -127,6 +128,28 @@ describe('Redis Cluster (3 local masters)', function () {
       assert.ok(blocked && blocked.msBeforeNext > 20_000, 'blocked for blockDuration after the limit');
       await limiter.delete('u-44');
       assert.equal(await limiter.get('u-44'), null);
+    });
+  });
+
+  describe('the example portal on the cluster', () => {
+    it('signs in with both factors, sessions (connect-redis) and 2FA state (RedisStore) on the cluster client', async () => {
+      const client = await connect(cluster);
+      clients.push(client);
+      // createPortal is typed for a single-node client; connect-redis and RedisStore take both.
+      const portal = startPortal({ redis: client as unknown as RedisClientType<any, any, any, any, any> });
+      const agent = portal.agent();
+      await signIn(agent, 'acme.ops');
+      const { secret } = await enrolTotp(agent, portal.clock);
+      await agent.post('/logout').expect(303);
+
+      await signIn(agent, 'acme.ops');
+      await agent.get('/dashboard').expect(303).expect('location', '/2fa');
+      portal.clock.advance(30);
+      assert.equal((await submitCode(agent, codeAt(secret, portal.clock.t))).status, 303);
+      await agent.get('/dashboard').expect(200).expect(/Welcome, <strong>Abe Acme/);
+
+      assert.equal((await portal.store.getUser('u6'))?.method, 'totp');
+      assert.ok((await client.get('sf:user:{u6}')) !== null, 'the record is in the cluster');
     });
   });
 });

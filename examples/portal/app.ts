@@ -124,7 +124,6 @@ ${failed ? '<div class="sf-alert" role="alert"><p>Wrong username or password.</p
 
   app.use('/2fa', twoFactor.router);
   app.use(twoFactor.guard);
-  app.use('/admin/2fa/policy', twoFactor.policyRouter);
   app.use('/admin/2fa', twoFactor.adminRouter);
 
   app.post('/logout', (req, res, next) => {
