@@ -21,7 +21,7 @@ const run = promisify(execFile);
 const smoke = process.argv.includes('--smoke') || process.env.BENCH_SMOKE === '1';
 const plan = smoke
   ? { connections: 4, warmupSeconds: 0.3, rounds: 2, roundSeconds: 0.5, commandSample: 200, flowConcurrency: 2, flowRounds: 1, flowSeconds: 0.5, pbkdf2Rounds: 1, pbkdf2Seconds: 2, flowPool: 400, commandSignIns: 4, enrolled: 200, pending: 2_000, pendingTtl: 1 }
-  : { connections: 32, warmupSeconds: 3, rounds: 8, roundSeconds: 4, commandSample: 5_000, flowConcurrency: 16, flowRounds: 4, flowSeconds: 5, pbkdf2Rounds: 3, pbkdf2Seconds: 10, flowPool: 15_000, commandSignIns: 50, enrolled: 10_000, pending: 100_000, pendingTtl: 3 };
+  : { connections: 32, warmupSeconds: 3, rounds: 16, roundSeconds: 2, commandSample: 5_000, flowConcurrency: 16, flowRounds: 4, flowSeconds: 5, pbkdf2Rounds: 3, pbkdf2Seconds: 10, flowPool: 15_000, commandSignIns: 50, enrolled: 10_000, pending: 100_000, pendingTtl: 3 };
 
 const ENCRYPTION_KEY = 'b'.repeat(64);
 type Client = RedisClientType<any, any, any, any, any>;

@@ -26,7 +26,17 @@ export type TwoFactorEventType =
   | 'unlocked'
   /** An unlock was refused; `reason` as for `reset_refused`. */
   | 'unlock_refused'
-  | 'policy_change_refused';
+  | 'policy_change_refused'
+  /** The person signed in with a recovery code (that code is now spent). */
+  | 'recovery_code_used'
+  /** The person made a new set of recovery codes; the old ones stopped working. */
+  | 'recovery_codes_regenerated'
+  /** A remembered device let the person in without a code. */
+  | 'device_remembered'
+  /** The person switched method or phone number; `method` is the new one, `reason` `from_totp` or `from_sms`. */
+  | 'method_changed'
+  /** The person turned their second factor off (where the policy makes it optional). */
+  | 'disabled';
 
 /**
  * An audit event, passed to `onEvent`. It never holds a secret, a code or a full phone number.

@@ -2,7 +2,7 @@ import { closest } from 'fastest-levenshtein';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { TwoFactorError } from './errors.js';
-import type { Logger, TwoFactorEvent } from './events.js';
+import type { Logger, TwoFactorEvent, TwoFactorEventType } from './events.js';
 import { createSecretBox, decodeEncryptionKey, type SecretBox } from './secrets.js';
 import { MemoryStore } from './store/memory.js';
 import type { TwoFactorStore } from './store/types.js';
@@ -105,6 +105,19 @@ export interface SecondFactorOptions {
    */
   readonly onEvent?: (event: TwoFactorEvent) => void | Promise<void>;
   /**
+   * Tells the person about a change to their sign-in security, e.g. by email: called for
+   * `enrolled`, `method_changed`, `reset` (a reset that was done), `locked` and
+   * `recovery_code_used`, after `onEvent`. A throwing or rejecting handler is logged, never fatal.
+   * @default none
+   */
+  readonly notify?: (user: { readonly id: string }, event: TwoFactorEvent) => void | Promise<void>;
+  /**
+   * How long after the person last entered a code their settings page lets them change
+   * method, phone or recovery codes, or turn 2FA off, without asking for a code again.
+   * @default 600
+   */
+  readonly freshSecondFactorSeconds?: number;
+  /**
    * The host's directory of people, for `adminRouter`: `find(id)` and
    * `search(query, { actor, offset, limit })`. Needs `roles`.
    * @default undefined (adminRouter answers 404 to everything)
@@ -181,6 +194,7 @@ export interface Config {
   readonly smsPerNumberPerHour: number;
   readonly viewDirs: readonly string[];
   readonly emit: (event: Omit<TwoFactorEvent, 'at'>) => void;
+  readonly freshSecondFactorMs: number;
   readonly logger: Logger;
   readonly production: boolean;
   readonly now: () => number;
@@ -237,6 +251,8 @@ const schema = z.strictObject({
   smsPerNumberPerHour: positiveInt(1000).optional(),
   views: z.union([z.string().min(1), z.array(z.string().min(1))]).optional(),
   onEvent: fn('event) => void').optional(),
+  notify: fn('user, event) => void').optional(),
+  freshSecondFactorSeconds: positiveInt(86_400).optional(),
   logger: z
     .custom<Logger>(
       (value) => typeof value === 'object' && value !== null && ['info', 'warn', 'error'].every((m) => typeof (value as Record<string, unknown>)[m] === 'function'),
@@ -325,16 +341,22 @@ export function parseOptions(options: SecondFactorOptions): Config {
   }
 
   const onEvent = o.onEvent as SecondFactorOptions['onEvent'];
+  const notify = o.notify as SecondFactorOptions['notify'];
   const now = (o.now as SecondFactorOptions['now']) ?? Date.now;
-  const emit = (event: Omit<TwoFactorEvent, 'at'>) => {
-    if (!onEvent) return;
-    // An audit hook that fails must not decide a sign-in: log it and go on.
+  // An audit or mail hook that fails must not decide a sign-in: log it and go on.
+  const call = (hook: 'onEvent' | 'notify', type: string, run: () => void | Promise<void>) => {
     try {
-      Promise.resolve(onEvent({ ...event, at: new Date(now()) })).catch((error: unknown) =>
-        logger.error(`second factor: onEvent rejected for "${event.type}": ${String(error)}`),
-      );
+      Promise.resolve(run()).catch((error: unknown) => logger.error(`second factor: ${hook} rejected for "${type}": ${String(error)}`));
     } catch (error) {
-      logger.error(`second factor: onEvent threw for "${event.type}": ${String(error)}`);
+      logger.error(`second factor: ${hook} threw for "${type}": ${String(error)}`);
+    }
+  };
+  const emit = (event: Omit<TwoFactorEvent, 'at'>) => {
+    if (!onEvent && !notify) return;
+    const full: TwoFactorEvent = { ...event, at: new Date(now()) };
+    if (onEvent) call('onEvent', event.type, () => onEvent(full));
+    if (notify && notifiedTypes.has(event.type) && event.outcome !== 'failed') {
+      call('notify', event.type, () => notify({ id: event.userId }, full));
     }
   };
 
@@ -358,6 +380,7 @@ export function parseOptions(options: SecondFactorOptions): Config {
     smsPerNumberPerHour: o.smsPerNumberPerHour ?? 5,
     viewDirs: o.views === undefined ? [] : typeof o.views === 'string' ? [o.views] : [...o.views],
     emit,
+    freshSecondFactorMs: (o.freshSecondFactorSeconds ?? 600) * 1000,
     logger,
     production,
     now,
@@ -366,6 +389,9 @@ export function parseOptions(options: SecondFactorOptions): Config {
     canManagePolicy: (o.canManagePolicy as SecondFactorOptions['canManagePolicy']) ?? (() => false),
   });
 }
+
+/** What the person is told about (`notify`): changes to how they sign in, and alarms. */
+const notifiedTypes: ReadonlySet<TwoFactorEventType> = new Set<TwoFactorEventType>(['enrolled', 'method_changed', 'reset', 'locked', 'recovery_code_used']);
 
 function trimSlash(path: string): string {
   return path.length > 1 ? path.replace(/\/+$/, '') : path;

@@ -4,6 +4,7 @@ import { TwoFactorError } from '../errors.js';
 import { wantsJson } from '../web/http.js';
 import type { Accounts } from './account.js';
 import type { Policy } from './policy.js';
+import type { RememberedDevices } from './remember-device.js';
 import { safeReturnPath, type SecondFactorSession } from './session.js';
 import type { SmsChallenge } from './sms-challenge.js';
 
@@ -22,23 +23,35 @@ export function createGate(
     handleError: ErrorRequestHandler;
     /** Sends the text-message code of a person enrolled with SMS. */
     sms: SmsChallenge;
+    /** Remembered devices, recognised at the password step. */
+    devices: RememberedDevices;
   },
 ) {
   const { basePath } = config;
   const { policy, accounts, roleOf } = deps;
 
-  /** pending -> done: a new session id, the Passport user kept, pending data dropped. */
-  async function complete(req: Request, res: Response): Promise<void> {
+  /**
+   * pending -> done: a new session id, the Passport user kept, pending data dropped (only when
+   * the factor was last proved survives). Returns where the person goes next.
+   */
+  async function finish(req: Request): Promise<string> {
     const state = req.session.secondFactor;
     const user = req.user;
     if (!state || !user) throw new TwoFactorError('not_pending', 'no sign-in to complete');
     const target = state.returnTo ?? config.successRedirect;
+    const { verifiedAt } = state;
     // passport 0.7's req.login regenerates the session (defeating fixation) and writes the
     // serialized user into the new one; without keepSessionInfo nothing else is carried over.
     await new Promise<void>((resolve, reject) =>
       req.login(user, { session: true, keepSessionInfo: false }, (error?: unknown) => (error ? reject(error) : resolve())),
     );
-    req.session.secondFactor = { state: 'done', userId: state.userId, since: config.now() };
+    req.session.secondFactor = { state: 'done', userId: state.userId, since: config.now(), ...(verifiedAt !== undefined ? { verifiedAt } : {}) };
+    return target;
+  }
+
+  /** pending -> done, answered with a redirect (or JSON) to where the person was going. */
+  async function complete(req: Request, res: Response): Promise<void> {
+    const target = await finish(req);
     if (wantsJson(req)) {
       res.json({ status: 'done', next: target });
     } else {
@@ -92,6 +105,11 @@ export function createGate(
       await complete(req, res);
       return;
     }
+    if (await deps.devices.recognise(req, res, userId, standing.method ? standing.record : null)) {
+      config.emit({ type: 'device_remembered', userId, ...(standing.method ? { method: standing.method } : {}) });
+      await complete(req, res);
+      return;
+    }
     config.emit({ type: 'challenge_started', userId });
     // Sent here, by the login POST, and never by showing the verify page: a GET sends nothing.
     if (standing.method === 'sms') await deps.sms.sendAtLogin(state, standing.record);
@@ -130,7 +148,7 @@ export function createGate(
     res.redirect(303, basePath);
   }
 
-  return { afterLogin, guard, complete, signOut };
+  return { afterLogin, guard, complete, finish, signOut };
 }
 
 export type Gate = ReturnType<typeof createGate>;

@@ -31,6 +31,13 @@ export interface PolicyOptions {
    * @default false
    */
   readonly reauthenticateAfterEnrolment?: boolean;
+  /**
+   * Days a "Remember this device" checkbox on the verify pages keeps a browser trusted: the
+   * person's later sign-ins there skip the code, until a reset, a method change or the days
+   * run out. 0 turns the checkbox off.
+   * @default 0
+   */
+  readonly rememberDeviceDays?: number;
 }
 
 export const policyOptionsSchema = z.strictObject({
@@ -38,6 +45,7 @@ export const policyOptionsSchema = z.strictObject({
   roleModes: z.record(z.string(), z.enum(['required', 'optional'])).optional(),
   cacheSeconds: z.number().min(0).max(300).optional(),
   reauthenticateAfterEnrolment: z.boolean().optional(),
+  rememberDeviceDays: z.number().int().min(0).max(365).optional(),
 });
 
 export interface PolicyState {
@@ -94,7 +102,13 @@ export function createPolicy(deps: {
     return (role !== undefined && Object.hasOwn(roleModes, role) ? roleModes[role] : undefined) ?? state.mode;
   }
 
-  return { current, setMode, modeFor, reauthenticateAfterEnrolment: deps.options.reauthenticateAfterEnrolment ?? false };
+  return {
+    current,
+    setMode,
+    modeFor,
+    reauthenticateAfterEnrolment: deps.options.reauthenticateAfterEnrolment ?? false,
+    rememberDeviceDays: deps.options.rememberDeviceDays ?? 0,
+  };
 }
 
 export type Policy = ReturnType<typeof createPolicy>;

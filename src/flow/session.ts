@@ -21,6 +21,14 @@ export interface SecondFactorSession {
    * last send did not happen, for the page.
    */
   sms?: { binding: string; sentAt?: number; failure?: SmsSendRefusal };
+  /**
+   * When the person last proved their second factor (ms): a code at sign-in, an enrolment, a
+   * recovery code, a code on the settings page. Absent when the sign-in was done without one
+   * (skip, 2FA off, a remembered device). The settings page decides freshness from it.
+   */
+  verifiedAt?: number;
+  /** The recovery codes of a new enrolment were shown; "Continue" finishes the sign-in. */
+  recoveryCodesShown?: boolean;
 }
 
 /** Why a text message was not sent: the person can retry or wait. */

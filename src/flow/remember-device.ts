@@ -1,0 +1,94 @@
+import type { CookieOptions, Request, Response } from 'express';
+import { randomBytes } from 'node:crypto';
+import type { Config } from '../options.js';
+import { constantTimeEqual } from '../secrets.js';
+import type { UserRecord } from '../store/types.js';
+
+/** The cookie that holds a remembered device's token. */
+export const REMEMBER_DEVICE_COOKIE = 'sf_device';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const tokenShape = /^[A-Za-z0-9_-]{43}$/;
+/** Housekeeping only: the decision is taken on `expiresAt` and config.now(), not on the TTL. */
+const TTL_MARGIN_SECONDS = 24 * 60 * 60;
+
+/** What the store knows of a remembered device: never the token, only under its keyed hash. */
+interface DeviceRecord {
+  readonly userId: string;
+  readonly factorId: string;
+  readonly expiresAt: number;
+}
+
+/**
+ * "Remember this device": a random token in an HttpOnly cookie, known to the store only by
+ * its keyed hash, bound to the person and to their enrolment (`factorId`), so a reset, a
+ * re-enrolment or a method change voids it. Read at the password step only: the guard never
+ * looks at it.
+ */
+export function createRememberedDevices(config: Config, days: number) {
+  const { store, secrets } = config;
+  const lifetimeMs = days * DAY_MS;
+  const keyOf = (userId: string, token: string) => `device:{${userId}}:${secrets.hash(`device:${token}`)}`;
+
+  const cookieOptions = (req: Request): CookieOptions => ({ httpOnly: true, sameSite: 'lax', secure: req.secure, path: '/' });
+
+  /** Remembers this browser for the person's current enrolment (nothing when the option is 0). */
+  async function remember(req: Request, res: Response, userId: string, record: UserRecord): Promise<void> {
+    if (days <= 0 || !record.factorId) return;
+    const token = randomBytes(32).toString('base64url');
+    const device: DeviceRecord = { userId, factorId: record.factorId, expiresAt: config.now() + lifetimeMs };
+    await store.set(keyOf(userId, token), JSON.stringify(device), days * 24 * 60 * 60 + TTL_MARGIN_SECONDS);
+    res.cookie(REMEMBER_DEVICE_COOKIE, token, { ...cookieOptions(req), maxAge: lifetimeMs });
+  }
+
+  /**
+   * True when the request carries a remembered device of this person's current enrolment that
+   * has not expired. Any other token (tampered, another person's, expired, of an earlier
+   * enrolment) is ignored and its cookie cleared. No store read without the cookie.
+   */
+  async function recognise(req: Request, res: Response, userId: string, record: UserRecord | null): Promise<boolean> {
+    const token = readCookie(req, REMEMBER_DEVICE_COOKIE);
+    if (token === undefined) return false;
+    let valid = false;
+    if (days > 0 && tokenShape.test(token) && record?.method && record.factorId) {
+      const key = keyOf(userId, token);
+      const raw = await store.get(key);
+      const device = raw === null ? undefined : parseDevice(raw);
+      valid = device !== undefined && device.userId === userId && constantTimeEqual(device.factorId, record.factorId) && config.now() < device.expiresAt;
+      if (!valid && raw !== null) await store.delete(key);
+    }
+    if (!valid) res.clearCookie(REMEMBER_DEVICE_COOKIE, cookieOptions(req));
+    return valid;
+  }
+
+  return { remember, recognise, enabled: days > 0, days };
+}
+
+export type RememberedDevices = ReturnType<typeof createRememberedDevices>;
+
+/** One cookie's value from the request, without needing cookie-parser in the host. */
+export function readCookie(req: Request, name: string): string | undefined {
+  const header = req.headers.cookie;
+  if (typeof header !== 'string') return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0 || part.slice(0, eq).trim() !== name) continue;
+    const value = part.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1');
+    try {
+      return decodeURIComponent(value);
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+function parseDevice(raw: string): DeviceRecord | undefined {
+  try {
+    const value = JSON.parse(raw) as Partial<DeviceRecord>;
+    if (typeof value.userId === 'string' && typeof value.factorId === 'string' && typeof value.expiresAt === 'number') return value as DeviceRecord;
+  } catch {
+    // An unreadable entry counts as none.
+  }
+  return undefined;
+}
