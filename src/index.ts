@@ -7,6 +7,8 @@ import { createGate } from './flow/gate.js';
 import { createReset } from './flow/reset.js';
 import { createSmsChallenge } from './flow/sms-challenge.js';
 import { createSmsCodes } from './factors/sms.js';
+import { createRecoveryCodes } from './factors/recovery.js';
+import { createRememberedDevices } from './flow/remember-device.js';
 import { createPolicy, type PolicyMode } from './flow/policy.js';
 import { parseOptions, type SecondFactorOptions } from './options.js';
 import type { FactorMethod } from './store/types.js';
@@ -66,8 +68,10 @@ export function secondFactor(options: SecondFactorOptions): SecondFactor {
   // One instance for the gate and the pages: its hourly caps are limiters that must be shared.
   const smsCodes = createSmsCodes(config);
   const smsChallenge = createSmsChallenge(config, smsCodes);
-  const gate = createGate(config, { policy, accounts, roleOf, handleError, sms: smsChallenge });
-  const router = createUserRouter({ config, gate, accounts, attempts, render, policy, roleOf, smsCodes, smsChallenge });
+  const recovery = createRecoveryCodes(config);
+  const devices = createRememberedDevices(config, policy.rememberDeviceDays);
+  const gate = createGate(config, { policy, accounts, roleOf, handleError, sms: smsChallenge, devices });
+  const router = createUserRouter({ config, gate, accounts, attempts, render, policy, roleOf, smsCodes, smsChallenge, recovery, devices });
 
   async function statusOf(user: Express.User): Promise<SecondFactorStatus> {
     const standing = await accounts.standing(config.userId(user));

@@ -10,6 +10,9 @@ import { consoleSender } from './sms/console.js';
 import type { SmsSender } from './sms/types.js';
 import { parseAdminOptions, type AdminConfig, type RoleOptions, type UserDirectory } from './admin/options.js';
 import { policyOptionsSchema, type PolicyOptions } from './flow/policy.js';
+import type { Request } from 'express';
+import { createTranslations, type Translations } from './web/i18n.js';
+import type { MessageKey } from './web/messages.js';
 
 /** Options of `secondFactor()`. Checked once, at start-up; a wrong one throws naming it. */
 export interface SecondFactorOptions {
@@ -162,6 +165,28 @@ export interface SecondFactorOptions {
    */
   readonly now?: () => number;
   /**
+   * Picks the locale of a request (e.g. from the user's profile). When it returns nothing or a
+   * locale without a table, the browser's Accept-Language decides among the tables we have.
+   * @default the best match of Accept-Language among the tables, else 'en'
+   */
+  readonly locale?: (req: Request) => string | undefined;
+  /**
+   * Strings by locale, laid over the shipped tables (`en`, `es`): override any string by its
+   * key, or add a locale (keys it lacks fall back to English).
+   * @default {}
+   */
+  readonly messages?: Readonly<Record<string, Readonly<Partial<Record<MessageKey, string>>>>>;
+  /**
+   * Branding of the pages: the product name in the header (default: `issuer`), a logo, and a
+   * stylesheet that replaces ours.
+   * @default {}
+   */
+  readonly brand?: {
+    readonly name?: string;
+    readonly logoUrl?: string;
+    readonly stylesheetUrl?: string;
+  };
+  /**
    * Who must enrol: the portal-wide switch (`off` / `required` / `optional`), per-role
    * overrides, and whether to sign in again after a first enrolment.
    * @default { mode: 'required' }
@@ -204,6 +229,8 @@ export interface Config {
   readonly admin: AdminConfig | undefined;
   readonly policy: PolicyOptions;
   readonly canManagePolicy: (user: Express.User) => boolean;
+  readonly i18n: Translations;
+  readonly brand: { readonly name: string; readonly logoUrl: string | undefined; readonly stylesheetUrl: string | undefined };
 }
 
 const fn = (what: string) =>
@@ -266,6 +293,15 @@ const schema = z.strictObject({
   roles: z.custom<RoleOptions>((value) => typeof value === 'object' && value !== null, { message: 'must be an object with roleOf(user), tenantOf(user) and optional rules' }).optional(),
   endSessionsOnReset: z.boolean().optional(),
   endSessions: fn('userId) => void').optional(),
+  locale: fn('req) => string | undefined').optional(),
+  messages: z.record(z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'keys must be locale tags like "en" or "pt-BR"'), z.record(z.string(), z.string())).optional(),
+  brand: z
+    .strictObject({
+      name: z.string().trim().min(1).max(80).optional(),
+      logoUrl: z.string().min(1).optional(),
+      stylesheetUrl: z.string().min(1).optional(),
+    })
+    .optional(),
   policy: policyOptionsSchema.optional(),
   canManagePolicy: fn('user) => boolean').optional(),
 });
@@ -385,6 +421,11 @@ export function parseOptions(options: SecondFactorOptions): Config {
     production,
     now,
     ...parseAdminOptions({ users: o.users, roles: o.roles, endSessionsOnReset: o.endSessionsOnReset, endSessions: o.endSessions }),
+    i18n: createTranslations({
+      ...(o.messages ? { messages: o.messages } : {}),
+      ...(o.locale ? { locale: o.locale as NonNullable<SecondFactorOptions['locale']> } : {}),
+    }),
+    brand: { name: o.brand?.name ?? o.issuer, logoUrl: o.brand?.logoUrl, stylesheetUrl: o.brand?.stylesheetUrl },
     policy: o.policy ?? {},
     canManagePolicy: (o.canManagePolicy as SecondFactorOptions['canManagePolicy']) ?? (() => false),
   });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'mocha';
+import { after, afterEach, before, describe, it } from 'mocha';
 import { generateSync } from 'otplib';
 import { createClient, type RedisClientType } from 'redis';
 import { RedisStore } from '../src/store/redis.js';
@@ -67,6 +67,14 @@ describe('two portal instances on one Redis', function () {
     // A policy cache of 1 s instead of 5 keeps the policy case short.
     const shared = { redisUrl: redisServer.url, encryptionKey: 'c'.repeat(64), sessionSecret: 'instances-test-session-secret', policyCacheSeconds: POLICY_CACHE_SECONDS };
     [a, b] = await Promise.all([startPortalInstance(shared), startPortalInstance(shared)]);
+  });
+
+  afterEach(function () {
+    if (this.currentTest?.state !== 'failed') return;
+    for (const [name, instance] of [['A', a], ['B', b]] as const) {
+      const logged = instance?.stderr().trim();
+      if (logged) console.error(`instance ${name} logged:\n${logged.slice(-2_000)}`);
+    }
   });
 
   after(async () => {

@@ -6,7 +6,7 @@ import type { UserRecord } from '../store/types.js';
 import { en, format } from '../web/messages.js';
 import type { SecondFactorSession, SmsSendRefusal } from './session.js';
 
-export type SmsPurpose = 'login' | 'resend' | 'enrolment';
+export type SmsPurpose = 'login' | 'resend' | 'enrolment' | 'settings';
 
 const refusals: ReadonlySet<ErrorCode> = new Set<SmsSendRefusal>(['sms_failed', 'sms_quota', 'resend_cooldown']);
 

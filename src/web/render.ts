@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../options.js';
-import { en, format, type MessageKey } from './messages.js';
+import type { MessageKey } from './messages.js';
 
 /** The package's own `views/` and `public/`, found from this file in `src/web` or `dist/web`. */
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -52,18 +52,19 @@ export function createRenderer(config: Config) {
     return fn;
   };
 
-  const t = (key: MessageKey, params?: Readonly<Record<string, string | number>>) => format(en[key] ?? key, params);
-
   return function render(req: Request, res: Response, status: number, view: string, data: PageData): void {
     const csrfToken = typeof req.csrfToken === 'function' && req.session ? req.csrfToken() : '';
+    const lang = config.i18n.localeOf(req);
     const html = template(locate(view))({
       ...data,
-      t,
-      lang: 'en',
+      t: config.i18n.translator(lang),
+      lang,
+      brand: config.brand,
       issuer: config.issuer,
       base: config.basePath,
       assets: `${config.basePath}/assets`,
       loginPath: config.loginPath,
+      rememberDeviceDays: config.policy.rememberDeviceDays ?? 0,
       csrfToken,
     });
     res.status(status);

@@ -14,6 +14,11 @@ import { errorMessageKey } from './messages.js';
 import { packagePublicDir, type Render } from './render.js';
 import type { SmsCodes } from '../factors/sms.js';
 import type { SmsChallenge } from '../flow/sms-challenge.js';
+import type { RememberedDevices } from '../flow/remember-device.js';
+import type { RecoveryCodes } from '../factors/recovery.js';
+import type { UserRecord } from '../store/types.js';
+import { registerRecoveryRoutes } from './recovery-routes.js';
+import { registerSettingsRoutes } from './settings-routes.js';
 import { registerSmsRoutes } from './sms-routes.js';
 
 interface Pending {
@@ -33,6 +38,8 @@ export function createUserRouter(deps: {
   roleOf: (user: Express.User) => string | undefined;
   smsCodes: SmsCodes;
   smsChallenge: SmsChallenge;
+  recovery: RecoveryCodes;
+  devices: RememberedDevices;
 }): Router {
   const { config, gate, accounts, attempts, render, policy, roleOf } = deps;
   const router = express.Router();
@@ -59,11 +66,24 @@ export function createUserRouter(deps: {
     render(req, res, 429, 'locked', { title: 'page.title.locked', minutes: Math.ceil(seconds / 60) });
   };
 
+  const recoveryPages = registerRecoveryRoutes(router, { config, accounts, attempts, render, policy, gate, recovery: deps.recovery, requirePending, renderLocked });
+
+  /** pending -> done after a right code: when it was proved, and this browser if asked to remember it. */
+  async function completeVerified(req: Request, res: Response, record: UserRecord): Promise<void> {
+    const state = req.session.secondFactor!;
+    state.verifiedAt = config.now();
+    if (readField((req.body as Record<string, unknown>).remember, 8) === '1') await deps.devices.remember(req, res, state.userId, record);
+    await gate.complete(req, res);
+  }
+
   // Before the generic pages below: its /enrol handler takes the choice of text messages and
   // passes the others on.
   const sms = registerSmsRoutes(router, {
     config, accounts, attempts, render, requirePending, renderLocked, finishEnrolment,
-    codes: deps.smsCodes, challenge: deps.smsChallenge, complete: gate.complete,
+    codes: deps.smsCodes, challenge: deps.smsChallenge, complete: completeVerified,
+  });
+  registerSettingsRoutes(router, {
+    config, accounts, attempts, render, policy, roleOf, codes: deps.smsCodes, challenge: deps.smsChallenge, recovery: deps.recovery, renderLocked,
   });
 
   router.get(
@@ -73,7 +93,11 @@ export function createUserRouter(deps: {
         res.redirect(303, config.successRedirect);
         return;
       }
-      const { userId } = await requirePending(req);
+      const { userId, state } = await requirePending(req);
+      if (state.recoveryCodesShown) {
+        res.redirect(303, `${config.basePath}/recovery-codes`);
+        return;
+      }
       const { method } = await accounts.standing(userId);
       res.redirect(303, `${config.basePath}/${method ? 'verify' : 'enrol'}`);
     }),
@@ -126,14 +150,12 @@ export function createUserRouter(deps: {
     }),
   );
 
-  /** After a first enrolment: straight on, or (by policy) sign in again with both factors. */
-  async function finishEnrolment(req: Request, res: Response): Promise<void> {
-    if (!policy.reauthenticateAfterEnrolment) {
-      await gate.complete(req, res);
-      return;
-    }
-    await gate.signOut(req);
-    render(req, res, 200, 'notice', { title: 'page.title.enrolled', message: 'enrolled.signInAgain', link: { href: config.loginPath, label: 'signInAgain' } });
+  /**
+   * After a first enrolment: the recovery codes, shown once; their "Continue" goes straight on,
+   * or (by policy) asks to sign in again with both factors.
+   */
+  function finishEnrolment(req: Request, res: Response): Promise<void> {
+    return recoveryPages.showAfterEnrolment(req, res);
   }
 
   // --- "Enable 2FA" for a person who skipped ------------------------------------------------
@@ -325,7 +347,7 @@ export function createUserRouter(deps: {
         return;
       }
       config.emit({ type: 'verified', userId, method });
-      await gate.complete(req, res);
+      await completeVerified(req, res, record);
     }),
   );
 

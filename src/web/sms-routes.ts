@@ -62,8 +62,8 @@ export function registerSmsRoutes(
     renderLocked: (req: Request, res: Response, seconds: number) => void;
     /** Ends a confirmed enrolment: signs in, or asks to sign in again (policy). */
     finishEnrolment: (req: Request, res: Response) => Promise<void>;
-    /** pending -> done after a verified code. */
-    complete: (req: Request, res: Response) => Promise<void>;
+    /** pending -> done after a verified code (and the device remembered, when asked). */
+    complete: (req: Request, res: Response, record: UserRecord) => Promise<void>;
   },
 ) {
   const { config, accounts, attempts, render, codes, challenge, requirePending, renderLocked } = deps;
@@ -296,7 +296,7 @@ export function registerSmsRoutes(
         return;
       }
       config.emit({ type: 'verified', userId, method: 'sms' });
-      await deps.complete(req, res);
+      await deps.complete(req, res, record);
     },
   };
 }

@@ -7,6 +7,8 @@ export interface PortalInstance {
   readonly url: string;
   /** Audit events this instance emitted so far (`{ type, userId, … }`). */
   readonly events: ReadonlyArray<{ readonly type: string; readonly userId?: string }>;
+  /** What the instance wrote on stderr (its logged errors), for a failing test's report. */
+  stderr(): string;
   stop(): Promise<void>;
 }
 
@@ -67,6 +69,7 @@ export async function startPortalInstance(env: {
   return {
     url: `http://127.0.0.1:${port}`,
     events,
+    stderr: () => stderr,
     async stop() {
       process.removeListener('exit', kill);
       if (child.exitCode !== null || child.signalCode !== null) return;

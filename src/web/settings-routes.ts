@@ -1,0 +1,520 @@
+import type { Request, Response, Router } from 'express';
+import type { Config } from '../options.js';
+import { TwoFactorError, isTwoFactorError } from '../errors.js';
+import type { Accounts } from '../flow/account.js';
+import type { AttemptLimiter } from '../flow/attempts.js';
+import type { Policy } from '../flow/policy.js';
+import type { SecondFactorSession } from '../flow/session.js';
+import { isSmsSendRefusal, type SmsChallenge } from '../flow/sms-challenge.js';
+import { maskPhone, normaliseUsPhone, type PhoneProblem } from '../factors/phone.js';
+import { RECOVERY_CODE_COUNT, RECOVERY_CODES_LOW, type RecoveryCodes } from '../factors/recovery.js';
+import type { SmsCheck, SmsCodes } from '../factors/sms.js';
+import { groupForTyping, newTotpSecret, totpQrSvg, totpUri } from '../factors/totp.js';
+import type { FactorMethod, UserRecord } from '../store/types.js';
+import { asyncHandler } from './http.js';
+import { readCode, readField } from './input.js';
+import { errorMessageKey, type MessageKey } from './messages.js';
+import { renderRecoveryCodes } from './recovery-routes.js';
+import type { PageData, Render } from './render.js';
+
+declare module 'express-session' {
+  interface SessionData {
+    /** Shown once on the settings page after a change (post, redirect, get). */
+    secondFactorSettingsNotice?: MessageKey;
+    /** When a code to confirm it's you went to the enrolled phone from the settings page. */
+    secondFactorSettingsCodeSentAt?: number;
+  }
+}
+
+interface SignedIn {
+  readonly state: SecondFactorSession;
+  readonly userId: string;
+  readonly user: Express.User;
+}
+
+type PageError = NonNullable<PageData['error']>;
+
+const phoneProblemKeys: Readonly<Record<PhoneProblem, MessageKey>> = {
+  missing: 'phone.error.missing',
+  invalid: 'phone.error.invalid',
+  not_us: 'phone.error.notUs',
+  short_code: 'phone.error.shortCode',
+  premium: 'phone.error.premium',
+  toll_free: 'phone.error.tollFree',
+  special: 'phone.error.special',
+};
+
+const smsCheckKeys: Readonly<Record<Exclude<SmsCheck, 'ok'>, MessageKey>> = {
+  wrong: 'error.invalid_code',
+  expired: 'sms.error.expired',
+  spent: 'sms.error.spent',
+  none: 'sms.error.none',
+};
+
+function errorFor(error: TwoFactorError): PageError {
+  const seconds = error.retryAfterSeconds;
+  return { key: errorMessageKey(error.code), ...(seconds === undefined ? {} : { params: { seconds, minutes: Math.ceil(seconds / 60) } }) };
+}
+
+/**
+ * The person's settings page, for a finished sign-in: the method and masked phone, recovery
+ * codes left, and (after a fresh second factor) new recovery codes, another method or phone,
+ * and turning 2FA off where the policy makes it optional. A change of method keeps the old
+ * factor working until the new one is confirmed with a code.
+ */
+export function registerSettingsRoutes(
+  router: Router,
+  deps: {
+    config: Config;
+    accounts: Accounts;
+    attempts: AttemptLimiter;
+    render: Render;
+    policy: Policy;
+    roleOf: (user: Express.User) => string | undefined;
+    codes: SmsCodes;
+    challenge: SmsChallenge;
+    recovery: RecoveryCodes;
+    renderLocked: (req: Request, res: Response, seconds: number) => void;
+  },
+): void {
+  const { config, accounts, attempts, render, policy, roleOf, codes, challenge, recovery, renderLocked } = deps;
+  const base = config.basePath;
+  const settingsPath = `${base}/settings`;
+  const codeMinutes = Math.ceil(config.smsCodeTtlSeconds / 60);
+  const body = (req: Request) => (req.body ?? {}) as Record<string, unknown>;
+
+  /**
+   * The person whose second factor is done in this session. The router is mounted before the
+   * guard, so this check is the page's own: a password-only sign-in is sent to finish first.
+   */
+  function signedIn(req: Request, res: Response): SignedIn | undefined {
+    const state = req.session?.secondFactor;
+    if (!req.user || !state || state.userId !== config.userId(req.user)) throw new TwoFactorError('not_pending', 'not signed in');
+    if (state.state !== 'done') {
+      res.redirect(303, base);
+      return undefined;
+    }
+    return { state, userId: state.userId, user: req.user };
+  }
+
+  const isFresh = (state: SecondFactorSession) => state.verifiedAt !== undefined && config.now() - state.verifiedAt < config.freshSecondFactorMs;
+
+  /** Changes need a fresh second factor; otherwise back to the page, which asks for a code. */
+  function fresh(req: Request, res: Response, who: SignedIn): boolean {
+    if (isFresh(who.state)) return true;
+    req.session.secondFactorSettingsNotice = 'settings.confirmFirst';
+    res.redirect(303, settingsPath);
+    return false;
+  }
+
+  async function renderSettings(req: Request, res: Response, who: SignedIn, status = 200, error?: PageError): Promise<void> {
+    const [{ record, method }, policyState] = await Promise.all([accounts.standing(who.userId), policy.current()]);
+    const mode = policy.modeFor(policyState, roleOf(who.user));
+    const notice = req.session.secondFactorSettingsNotice;
+    delete req.session.secondFactorSettingsNotice;
+    const freshNow = method !== undefined && isFresh(who.state);
+    const left = recovery.left(record);
+    let confirm: Record<string, unknown> | undefined;
+    if (method && !freshNow) {
+      const lockedSeconds = await attempts.lockedSeconds(who.userId);
+      confirm = {
+        lockedMinutes: lockedSeconds > 0 ? Math.ceil(lockedSeconds / 60) : 0,
+        sent: req.session.secondFactorSettingsCodeSentAt !== undefined,
+        resendIn: method === 'sms' ? await codes.cooldownSeconds(who.userId) : 0,
+      };
+    }
+    render(req, res, status, 'settings', {
+      title: 'page.title.settings',
+      method,
+      masked: method === 'sms' ? maskPhone(record?.phoneLast4 ?? '') : undefined,
+      recoveryLeft: left,
+      recoveryTotal: RECOVERY_CODE_COUNT,
+      recoveryLow: method !== undefined && left <= RECOVERY_CODES_LOW,
+      fresh: freshNow,
+      freshMinutes: Math.ceil(config.freshSecondFactorMs / 60_000),
+      confirm,
+      codeMinutes,
+      canDisable: method !== undefined && mode === 'optional',
+      canEnable: method === undefined && mode !== 'off',
+      portalOff: mode === 'off',
+      notice,
+      home: config.successRedirect,
+      ...(error ? { error } : {}),
+    });
+  }
+
+  /** The person's enrolled factor, or a redirect to the page (nothing to change without one). */
+  async function enrolled(res: Response, who: SignedIn): Promise<{ record: UserRecord; method: FactorMethod; generation: number } | undefined> {
+    const { record, method, generation } = await accounts.standing(who.userId);
+    if (!record || !method) {
+      res.redirect(303, settingsPath);
+      return undefined;
+    }
+    return { record, method, generation };
+  }
+
+  router.get(
+    '/settings',
+    asyncHandler(async (req, res) => {
+      const who = signedIn(req, res);
+      if (who) await renderSettings(req, res, who);
+    }),
+  );
+
+  // --- confirm it's you: a current code makes the second factor fresh again -----------------
+
+  router.post(
+    '/settings/confirm/send',
+    asyncHandler(async (req, res) => {
+      const who = signedIn(req, res);
+      if (!who) return;
+      const current = await enrolled(res, who);
+      if (!current) return;
+      if (current.method !== 'sms' || !current.record.phone) {
+        res.redirect(303, settingsPath);
+        return;
+      }
+      const locked = await attempts.lockedSeconds(who.userId);
+      if (locked > 0) {
+        renderLocked(req, res, locked);
+        return;
+      }
+      try {
+        await challenge.send(who.state, config.secrets.open(current.record.phone, who.userId), 'settings');
+      } catch (error) {
+        if (!isSmsSendRefusal(error)) throw error;
+        if (error.retryAfterSeconds !== undefined) res.set('Retry-After', String(error.retryAfterSeconds));
+        await renderSettings(req, res, who, error.status, errorFor(error));
+        return;
+      }
+      req.session.secondFactorSettingsCodeSentAt = config.now();
+      res.redirect(303, settingsPath);
+    }),
+  );
+
+  router.post(
+    '/settings/confirm',
+    asyncHandler(async (req, res) => {
+      const who = signedIn(req, res);
+      if (!who) return;
+      const current = await enrolled(res, who);
+      if (!current) return;
+      const { record, method } = current;
+      let code: string;
+      try {
+        code = readCode(body(req).code);
+      } catch (error) {
+        if (!isTwoFactorError(error)) throw error;
+        await renderSettings(req, res, who, 400, errorFor(error));
+        return;
+      }
+      let check = 'wrong' as SmsCheck;
+      const outcome = await attempts.attempt(
+        who.userId,
+        async () => {
+          if (method === 'totp') return accounts.verifyTotp(who.userId, record, code);
+          if (!record.phone) return false;
+          check = await codes.check(who.userId, { binding: who.state.sms?.binding, phone: config.secrets.open(record.phone, who.userId) }, code);
+          return check === 'ok';
+        },
+        (locked) => config.emit({ type: locked ? 'locked' : 'failed', userId: who.userId, method, reason: 'settings' }),
+      );
+      if (!outcome.ok) {
+        if (outcome.lockedSeconds > 0) {
+          renderLocked(req, res, outcome.lockedSeconds);
+          return;
+        }
+        await renderSettings(req, res, who, 401, { key: smsCheckKeys[check === 'ok' ? 'wrong' : check] });
+        return;
+      }
+      who.state.verifiedAt = config.now();
+      delete req.session.secondFactorSettingsCodeSentAt;
+      config.emit({ type: 'verified', userId: who.userId, method, reason: 'settings' });
+      res.redirect(303, settingsPath);
+    }),
+  );
+
+  // --- recovery codes ------------------------------------------------------------------------
+
+  router.post(
+    '/settings/recovery-codes',
+    asyncHandler(async (req, res) => {
+      const who = signedIn(req, res);
+      if (!who || !fresh(req, res, who)) return;
+      const current = await enrolled(res, who);
+      if (!current) return;
+      const shown = await recovery.issue(who.userId, current.record);
+      config.emit({ type: 'recovery_codes_regenerated', userId: who.userId, method: current.method });
+      renderRecoveryCodes(config, render, req, res, shown, { doneHref: settingsPath });
+    }),
+  );
+
+  // --- another method or phone: enrol the new one; the old one works until it is confirmed ---
+
+  /** The new factor is in: new recovery codes (the old ones belonged to the old factor). */
+  async function changed(req: Request, res: Response, who: SignedIn, saved: UserRecord, from: FactorMethod): Promise<void> {
+    delete who.state.enrolment;
+    who.state.verifiedAt = config.now();
+    const shown = await recovery.issue(who.userId, saved);
+    config.emit({ type: 'method_changed', userId: who.userId, method: saved.method!, reason: `from_${from}` });
+    renderRecoveryCodes(config, render, req, res, shown, { doneHref: settingsPath });
+  }
+
+  router.post(
+    '/settings/method',
+    asyncHandler(async (req, res) => {
+      const who = signedIn(req, res);
+      if (!who || !fresh(req, res, who)) return;
+      if (!(await enrolled(res, who))) return;
+      const choice = readField(body(req).method, 16);
+      if (choice === 'totp') {
+        // Like a first enrolment: the new secret stays sealed in this session until a code
+        // from it comes back; the account keeps its current factor until then.
+        who.state.enrolment = { method: 'totp', sealed: config.secrets.seal(newTotpSecret(), who.userId) };
+        res.redirect(303, `${settingsPath}/method/totp`);
+        return;
+      }
+      if (choice === 'sms') {
+        delete who.state.enrolment;
+        res.redirect(303, `${settingsPath}/method/sms`);
+        return;
+      }
+      await renderSettings(req, res, who, 400, { key: 'error.bad_request' });
+    }),
+  );
+
+  async function renderNewTotp(req: Request, res: Response, who: SignedIn, status = 200, error?: PageError): Promise<void> {
+    const enrolment = who.state.enrolment;
+    if (enrolment?.method !== 'totp') {
+      res.redirect(303, settingsPath);
+      return;
+    }
+    const secret = config.secrets.open(enrolment.sealed, who.userId);
+    const accountName = config.accountName(who.user);
+    render(req, res, status, 'enrol-totp', {
+      title: 'page.title.changeTotp',
+      qrSvg: await totpQrSvg(totpUri(config.issuer, accountName, secret)),
+      groupedKey: groupForTyping(secret),
+      accountName,
+      formAction: `${settingsPath}/method/totp`,
+      restartHref: settingsPath,
+      restartLabel: 'settings.keepCurrent',
+      ...(error ? { error } : {}),
+    });
+  }
+
+  router.get(
+    '/settings/method/totp',
+    asyncHandler(async (req, res) => {
+      const who = signedIn(req, res);
+      if (!who || !fresh(req, res, who)) return;
+      await renderNewTotp(req, res, who);
+    }),
+  );
+
+  router.post(
+    '/settings/method/totp',
+    asyncHandler(async (req, res) => {
+      const who = signedIn(req, res);
+      if (!who || !fresh(req, res, who)) return;
+      const enrolment = who.state.enrolment;
+      if (enrolment?.method !== 'totp') {
+        res.redirect(303, settingsPath);
+        return;
+      }
+      const current = await enrolled(res, who);
+      if (!current) return;
+      let code: string;
+      try {
+        code = readCode(body(req).code);
+      } catch (error) {
+        if (!isTwoFactorError(error)) throw error;
+        await renderNewTotp(req, res, who, 400, errorFor(error));
+        return;
+      }
+      const secret = config.secrets.open(enrolment.sealed, who.userId);
+      const outcome = await attempts.attempt(who.userId, () => accounts.acceptTotp(who.userId, secret, code), (locked) =>
+        config.emit({ type: locked ? 'locked' : 'failed', userId: who.userId, method: 'totp', reason: 'method_change' }),
+      );
+      if (!outcome.ok) {
+        if (outcome.lockedSeconds > 0) {
+          renderLocked(req, res, outcome.lockedSeconds);
+          return;
+        }
+        await renderNewTotp(req, res, who, 401, { key: 'error.invalid_code' });
+        return;
+      }
+      const saved = await accounts.saveTotpEnrolment(who.userId, enrolment.sealed, current.generation);
+      await changed(req, res, who, saved, current.method);
+    }),
+  );
+
+  const renderPhoneForm = (req: Request, res: Response, status = 200, phoneValue = '', error?: PageError) =>
+    render(req, res, status, 'enrol-sms', {
+      title: 'page.title.changeSms',
+      phoneValue,
+      formAction: `${settingsPath}/method/sms`,
+      restartHref: settingsPath,
+      restartLabel: 'settings.keepCurrent',
+      ...(error ? { error } : {}),
+    });
+
+  async function renderPhoneConfirm(req: Request, res: Response, who: SignedIn, status = 200, error?: PageError): Promise<void> {
+    const sms = who.state.sms;
+    const failure = sms?.failure === 'sms_failed' || sms?.failure === 'sms_quota' ? { key: errorMessageKey(sms.failure) } : undefined;
+    const shown = error ?? failure;
+    render(req, res, status, 'enrol-sms-confirm', {
+      title: 'page.title.changeSms',
+      masked: maskPhone(who.state.enrolment?.last4 ?? ''),
+      sent: sms?.sentAt !== undefined,
+      resendIn: await codes.cooldownSeconds(who.userId),
+      codeMinutes,
+      formAction: `${settingsPath}/method/sms/confirm`,
+      resendAction: `${settingsPath}/method/sms/resend`,
+      changeNumberHref: `${settingsPath}/method/sms`,
+      ...(shown ? { error: shown } : {}),
+    });
+  }
+
+  router.get(
+    '/settings/method/sms',
+    asyncHandler(async (req, res) => {
+      const who = signedIn(req, res);
+      if (!who || !fresh(req, res, who)) return;
+      if (await enrolled(res, who)) renderPhoneForm(req, res);
+    }),
+  );
+
+  router.post(
+    '/settings/method/sms',
+    asyncHandler(async (req, res) => {
+      const who = signedIn(req, res);
+      if (!who || !fresh(req, res, who)) return;
+      if (!(await enrolled(res, who))) return;
+      const typed = readField(body(req).phone, 64);
+      const phone = normaliseUsPhone(typed);
+      if (!phone.ok) {
+        renderPhoneForm(req, res, 400, typed ?? '', { key: phoneProblemKeys[phone.problem] });
+        return;
+      }
+      const locked = await attempts.lockedSeconds(who.userId);
+      if (locked > 0) {
+        renderLocked(req, res, locked);
+        return;
+      }
+      try {
+        await challenge.send(who.state, phone.e164, 'settings');
+      } catch (error) {
+        if (!isSmsSendRefusal(error)) throw error;
+        if (error.retryAfterSeconds !== undefined) res.set('Retry-After', String(error.retryAfterSeconds));
+        renderPhoneForm(req, res, error.status, typed ?? '', errorFor(error));
+        return;
+      }
+      who.state.enrolment = { method: 'sms', sealed: config.secrets.seal(phone.e164, who.userId), last4: phone.last4 };
+      res.redirect(303, `${settingsPath}/method/sms/confirm`);
+    }),
+  );
+
+  router.get(
+    '/settings/method/sms/confirm',
+    asyncHandler(async (req, res) => {
+      const who = signedIn(req, res);
+      if (!who || !fresh(req, res, who)) return;
+      if (who.state.enrolment?.method !== 'sms') {
+        res.redirect(303, `${settingsPath}/method/sms`);
+        return;
+      }
+      await renderPhoneConfirm(req, res, who);
+    }),
+  );
+
+  router.post(
+    '/settings/method/sms/confirm',
+    asyncHandler(async (req, res) => {
+      const who = signedIn(req, res);
+      if (!who || !fresh(req, res, who)) return;
+      const enrolment = who.state.enrolment;
+      if (enrolment?.method !== 'sms' || !enrolment.last4) {
+        res.redirect(303, `${settingsPath}/method/sms`);
+        return;
+      }
+      const current = await enrolled(res, who);
+      if (!current) return;
+      let code: string;
+      try {
+        code = readCode(body(req).code);
+      } catch (error) {
+        if (!isTwoFactorError(error)) throw error;
+        await renderPhoneConfirm(req, res, who, 400, errorFor(error));
+        return;
+      }
+      const phone = config.secrets.open(enrolment.sealed, who.userId);
+      let check = 'wrong' as SmsCheck;
+      const outcome = await attempts.attempt(
+        who.userId,
+        async () => (check = await codes.check(who.userId, { binding: who.state.sms?.binding, phone }, code)) === 'ok',
+        (locked) => config.emit({ type: locked ? 'locked' : 'failed', userId: who.userId, method: 'sms', reason: 'method_change' }),
+      );
+      if (!outcome.ok) {
+        if (outcome.lockedSeconds > 0) {
+          renderLocked(req, res, outcome.lockedSeconds);
+          return;
+        }
+        await renderPhoneConfirm(req, res, who, 401, { key: smsCheckKeys[check === 'ok' ? 'wrong' : check] });
+        return;
+      }
+      const saved = await accounts.saveSmsEnrolment(who.userId, enrolment.sealed, enrolment.last4, current.generation);
+      await changed(req, res, who, saved, current.method);
+    }),
+  );
+
+  router.post(
+    '/settings/method/sms/resend',
+    asyncHandler(async (req, res) => {
+      const who = signedIn(req, res);
+      if (!who || !fresh(req, res, who)) return;
+      const enrolment = who.state.enrolment;
+      if (enrolment?.method !== 'sms') {
+        res.redirect(303, `${settingsPath}/method/sms`);
+        return;
+      }
+      const locked = await attempts.lockedSeconds(who.userId);
+      if (locked > 0) {
+        renderLocked(req, res, locked);
+        return;
+      }
+      try {
+        await challenge.send(who.state, config.secrets.open(enrolment.sealed, who.userId), 'settings');
+      } catch (error) {
+        if (!isSmsSendRefusal(error)) throw error;
+        if (error.retryAfterSeconds !== undefined) res.set('Retry-After', String(error.retryAfterSeconds));
+        await renderPhoneConfirm(req, res, who, error.status, errorFor(error));
+        return;
+      }
+      res.redirect(303, `${settingsPath}/method/sms/confirm`);
+    }),
+  );
+
+  // --- turning 2FA off, where the person's mode is optional ---------------------------------
+
+  router.post(
+    '/settings/disable',
+    asyncHandler(async (req, res) => {
+      const who = signedIn(req, res);
+      if (!who || !fresh(req, res, who)) return;
+      const current = await enrolled(res, who);
+      if (!current) return;
+      if (policy.modeFor(await policy.current(), roleOf(who.user)) !== 'optional') {
+        throw new TwoFactorError('forbidden', 'two-step verification is required for this person');
+      }
+      // The record is replaced by a skip: method, secret, phone and recovery codes go, and with
+      // them the factorId that remembered devices are bound to. Later sign-ins go straight in.
+      await accounts.recordSkip(who.userId, current.generation);
+      await config.store.delete(accounts.stepKey(who.userId));
+      delete who.state.enrolment;
+      config.emit({ type: 'disabled', userId: who.userId, method: current.method });
+      req.session.secondFactorSettingsNotice = 'settings.disabled';
+      res.redirect(303, settingsPath);
+    }),
+  );
+}
