@@ -209,7 +209,9 @@ async function journey(baseUrl: string): Promise<void> {
   const enrol = await first.get('/2fa/enrol/totp').expect(200);
   assert.match(enrol.text, /<svg[^>]*>/, 'the QR code rendered from the shipped views');
   const secret = totpKeyFrom(enrol.text);
-  await first.post('/2fa/enrol/totp').type('form').send({ _csrf: csrfFrom(enrol.text), code: codeAt(secret, Date.now()) }).expect(303).expect('location', '/');
+  const shown = await first.post('/2fa/enrol/totp').type('form').send({ _csrf: csrfFrom(enrol.text), code: codeAt(secret, Date.now()) }).expect(200);
+  assert.match(shown.text, /Save your recovery codes/, 'the recovery codes page from the shipped views');
+  await first.post('/2fa/recovery-codes/continue').type('form').send({ _csrf: csrfFrom(shown.text) }).expect(303).expect('location', '/');
   await first.get('/').expect(200, 'Hello, Ada');
   const status = await first.get('/status').expect(200);
   assert.equal(status.body.method, 'totp');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'mocha';
 import { createClient, type RedisClientType } from 'redis';
-import { csrfFrom, signIn, startPortal, submitCode, totpKeyFrom } from './helpers/portal.js';
+import { continueAfterCodes, csrfFrom, signIn, startPortal, submitCode, totpKeyFrom } from './helpers/portal.js';
 import { startRedis, type RedisServer } from './helpers/redis.js';
 
 /** Codes from oathtool, an independent TOTP implementation, at the test clock's time. */
@@ -34,7 +34,8 @@ describe('the second-factor gate on Redis (sessions and 2FA state)', () => {
     await agent.post('/2fa/enrol').type('form').send({ _csrf: csrfFrom(choose.text), method: 'totp' }).expect(303);
     const page = await agent.get('/2fa/enrol/totp').expect(200);
     const secret = totpKeyFrom(page.text);
-    await agent.post('/2fa/enrol/totp').type('form').send({ _csrf: csrfFrom(page.text), code: oathtoolCode(secret, portal.clock.t) }).expect(303);
+    const shown = await agent.post('/2fa/enrol/totp').type('form').send({ _csrf: csrfFrom(page.text), code: oathtoolCode(secret, portal.clock.t) }).expect(200);
+    await continueAfterCodes(agent, shown);
     await agent.get('/dashboard').expect(200);
 
     const stored = await client.get('sf:user:{u3}');
@@ -58,7 +59,7 @@ describe('the second-factor gate on Redis (sessions and 2FA state)', () => {
     await enrol.post('/2fa/enrol').type('form').send({ _csrf: csrfFrom(choose.text), method: 'totp' });
     const page = await enrol.get('/2fa/enrol/totp');
     const secret = totpKeyFrom(page.text);
-    await enrol.post('/2fa/enrol/totp').type('form').send({ _csrf: csrfFrom(page.text), code: oathtoolCode(secret, portal.clock.t) }).expect(303);
+    await enrol.post('/2fa/enrol/totp').type('form').send({ _csrf: csrfFrom(page.text), code: oathtoolCode(secret, portal.clock.t) }).expect(200);
     portal.clock.advance(30);
     const wrong = String((Number(oathtoolCode(secret, portal.clock.t)) + 3) % 1_000_000).padStart(6, '0');
     const agents = [portal.agent(), portal.agent()];

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
-import { codeAt, csrfFrom, enrolTotp, sessionCookie, signIn, startPortal, submitCode, totpKeyFrom } from './helpers/portal.js';
+import { codeAt, continueAfterCodes, csrfFrom, enrolTotp, sessionCookie, signIn, startPortal, submitCode, totpKeyFrom } from './helpers/portal.js';
 
 describe('the second-factor gate (authenticator app, memory store)', () => {
   it('enrols an authenticator app, then asks for a code at the next sign-in', async () => {
@@ -19,7 +19,11 @@ describe('the second-factor gate (authenticator app, memory store)', () => {
     const secret = totpKeyFrom(page.text);
     assert.equal(secret.length, 32);
 
-    const done = await agent.post('/2fa/enrol/totp').type('form').send({ _csrf: csrfFrom(page.text), code: codeAt(secret, portal.clock.t) }).expect(303);
+    const shown = await agent.post('/2fa/enrol/totp').type('form').send({ _csrf: csrfFrom(page.text), code: codeAt(secret, portal.clock.t) }).expect(200);
+    assert.match(shown.text, /Save your recovery codes/);
+    await agent.get('/api/me').set('Accept', 'application/json').expect(401);
+    const { done } = await continueAfterCodes(agent, shown);
+    assert.equal(done.status, 303);
     assert.equal(done.headers.location, '/');
     await agent.get('/dashboard').expect(200).expect(/Welcome, <strong>Abe Acme/);
     assert.deepEqual(portal.events.map((e) => e.type), ['challenge_started', 'enrolled']);

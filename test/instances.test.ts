@@ -30,7 +30,9 @@ async function enrol(url: string, username: string, client = new BrowserClient(a
   const page = await client.follow(url, '/2fa/enrol', { form: { _csrf: csrfTokenIn(choose.text), method: 'totp' } });
   const secret = /id="totp-key">([A-Z2-7 ]+)</.exec(page.text)?.[1]?.replace(/ /g, '');
   assert.ok(secret, `no TOTP key on the enrolment page (${page.status})`);
-  const done = await client.follow(url, '/2fa/enrol/totp', { form: { _csrf: csrfTokenIn(page.text), code: codeAt(secret, Date.now()) } });
+  const shown = await client.follow(url, '/2fa/enrol/totp', { form: { _csrf: csrfTokenIn(page.text), code: codeAt(secret, Date.now()) } });
+  assert.match(shown.text, /Save your recovery codes/, 'the recovery codes follow the enrolment');
+  const done = await client.follow(url, '/2fa/recovery-codes/continue', { form: { _csrf: csrfTokenIn(shown.text) } });
   assert.equal(done.status, 200, 'enrolment finished');
   return secret;
 }

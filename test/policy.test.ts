@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import { MemoryStore, type TwoFactorStore } from '../src/index.js';
-import { codeAt, csrfFrom, enrolTotp, signIn, startPortal, submitCode, type TestPortal } from './helpers/portal.js';
+import { codeAt, continueAfterCodes, csrfFrom, enrolTotp, signIn, startPortal, submitCode, type TestPortal } from './helpers/portal.js';
 
 const optional = { policy: { mode: 'optional' as const, roleModes: { 'bot-admin': 'required' as const } } };
 
@@ -180,7 +180,8 @@ describe('enforcement policy', () => {
     await agent.post('/2fa/enrol').type('form').send({ _csrf: csrfFrom(choose.text), method: 'totp' });
     const page = await agent.get('/2fa/enrol/totp');
     const secret = /id="totp-key">([A-Z2-7 ]+)</.exec(page.text)![1]!.replace(/ /g, '');
-    const done = await agent.post('/2fa/enrol/totp').type('form').send({ _csrf: csrfFrom(page.text), code: codeAt(secret, portal.clock.t) });
+    const shown = await agent.post('/2fa/enrol/totp').type('form').send({ _csrf: csrfFrom(page.text), code: codeAt(secret, portal.clock.t) });
+    const { done } = await continueAfterCodes(agent, shown);
     assert.equal(done.status, 200);
     assert.match(done.text, /Please sign in again/);
     await agent.get('/dashboard').expect(303).expect('location', /^\/login/);

@@ -119,6 +119,17 @@ describe('messageBirdSender', () => {
     assert.match(error.message, /bad key \[redacted\] for "\[redacted\]"/);
   });
 
+  it('cuts the recipient’s number out of a provider error that names it, with or without the +', async () => {
+    fake.reply = jsonReply(422, {
+      errors: [{ code: 21, description: `no route to ${to.slice(1)} (${to})`, parameter: 'recipients' }],
+    });
+
+    const error = await assertSmsFailed(sender().send(to, body), /no route to \[redacted\] \(\[redacted\]\)/);
+
+    const everything = inspect(error, { depth: 10, showHidden: true });
+    assert.ok(!everything.includes('4155550123'), `the number leaked: ${everything}`);
+  });
+
   it('rejects with sms_failed when a 5xx reply has JSON without errors (the SDK calls it a success)', async () => {
     fake.reply = jsonReply(500, { message: 'internal error' });
 

@@ -6,7 +6,7 @@ import { RedisStore, secondFactor } from '../src/index.js';
 import { createSmsCodes, newSmsCode, type SmsCodes } from '../src/factors/sms.js';
 import { parseOptions } from '../src/options.js';
 import { capturingSender, type CapturingSender } from './helpers/capturing-sender.js';
-import { csrfFrom, signIn, startPortal, TestClock, type TestPortal } from './helpers/portal.js';
+import { continueAfterCodes, csrfFrom, signIn, startPortal, TestClock, type TestPortal } from './helpers/portal.js';
 import { startRedis, type RedisServer } from './helpers/redis.js';
 
 const NUMBER = '+14155559443';
@@ -41,7 +41,7 @@ async function enrolled(portal: TestPortal, sms: CapturingSender, username: stri
   const agent = portal.agent();
   await signIn(agent, username);
   await submitPhone(agent, TYPED).then((res) => assert.equal(res.status, 303, res.text));
-  const done = await postCode(agent, '/2fa/enrol/sms/confirm', sms.lastCode());
+  const { done } = await continueAfterCodes(agent, await postCode(agent, '/2fa/enrol/sms/confirm', sms.lastCode()));
   assert.equal(done.status, 303, done.text);
   await agent.post('/logout').expect(303);
   portal.clock.advance(31);
@@ -94,7 +94,7 @@ describe('text-message factor', () => {
         assert.match(wrong.text, /That code didn’t work/);
         assert.equal((await portal.store.getUser('u4'))?.method, undefined, 'a wrong code saves nothing');
 
-        const done = await postCode(agent, '/2fa/enrol/sms/confirm', sms.lastCode());
+        const { done } = await continueAfterCodes(agent, await postCode(agent, '/2fa/enrol/sms/confirm', sms.lastCode()));
         assert.equal(done.status, 303);
         await agent.get('/dashboard').expect(200);
         const record = await portal.store.getUser('u4');

@@ -23,7 +23,11 @@ export interface PortalOptions {
   readonly secondFactor?: Partial<SecondFactorOptions>;
   /** Session secret. */
   readonly sessionSecret?: string;
-  /** Set the Secure flag on cookies (behind HTTPS). */
+  /**
+   * The Secure flag on the session cookie. By default it is set when the request came over
+   * HTTPS (`req.secure`), which behind a TLS-terminating proxy needs `trust proxy`.
+   * @default 'auto'
+   */
   readonly secureCookies?: boolean;
 }
 
@@ -64,7 +68,7 @@ export function createPortal(options: PortalOptions = {}): Portal {
       resave: false,
       saveUninitialized: false,
       ...(sessionStore ? { store: sessionStore } : {}),
-      cookie: { httpOnly: true, sameSite: 'lax', secure: options.secureCookies ?? false, maxAge: 8 * 60 * 60 * 1000 },
+      cookie: { httpOnly: true, sameSite: 'lax', secure: options.secureCookies ?? 'auto', maxAge: 8 * 60 * 60 * 1000 },
     }),
   );
 
@@ -85,7 +89,7 @@ export function createPortal(options: PortalOptions = {}): Portal {
   const twoFactor = secondFactor({
     issuer: 'Acme Portal',
     // Platform staff and partner admins must enrol even when the portal is "optional".
-    policy: { mode: 'required', roleModes: { 'bot-admin': 'required', 'partner-admin': 'required' } },
+    policy: { mode: 'required', roleModes: { 'bot-admin': 'required', 'partner-admin': 'required' }, rememberDeviceDays: 30 },
     canManagePolicy: (user) => user.role === 'bot-admin',
     users: {
       find: (id) => findUser(id),
@@ -150,7 +154,7 @@ ${failed ? '<div class="sf-alert" role="alert"><p>Wrong username or password.</p
       return next(error);
     }
     const secondStep = status.method
-      ? `<p>You signed in with your password and a second factor (${status.method === 'totp' ? 'authenticator app' : 'text message'}).</p>`
+      ? `<p>You signed in with your password and a second factor (${status.method === 'totp' ? 'authenticator app' : 'text message'}). <a href="/2fa/settings">Two-step verification settings</a></p>`
       : status.skipped
         ? `<p>Two-step verification is off for your account. <a href="/2fa/enable">Enable 2FA</a></p>`
         : '<p>Two-step verification is not asked on this portal right now.</p>';

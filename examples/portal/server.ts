@@ -1,6 +1,7 @@
 import { createClient, type RedisClientType } from 'redis';
 import { consoleSender, messageBirdSender, type SmsSender } from 'passport-second-factor';
 import { createPortal } from './app.js';
+import { findUser } from './users.js';
 
 /**
  * Runs the example portal. Embedded defaults: in-memory sessions and 2FA state, text messages
@@ -29,8 +30,10 @@ const { app } = createPortal({
   ...(redis ? { redis } : {}),
   secondFactor: {
     sms,
-    ...(mode ? { policy: { mode, roleModes: { 'bot-admin': 'required', 'partner-admin': 'required' } } } : {}),
+    ...(mode ? { policy: { mode, roleModes: { 'bot-admin': 'required', 'partner-admin': 'required' }, rememberDeviceDays: 30 } } : {}),
     ...(process.env.ENCRYPTION_KEY ? { encryptionKey: process.env.ENCRYPTION_KEY } : {}),
+    // Where a real portal would send an email; the person's address comes from its directory.
+    notify: (user, event) => console.log(`[notify] would email ${findUser(user.id)?.email ?? user.id} about ${event.type}`),
     onEvent: (event) => console.log(`[event] ${event.type} user=${event.userId}${event.method ? ` method=${event.method}` : ''}${event.actorId ? ` actor=${event.actorId}` : ''}${event.outcome ? ` outcome=${event.outcome}` : ''}${event.reason ? ` reason=${event.reason}` : ''}`),
   },
 });

@@ -46,7 +46,8 @@ export function messageBirdSender(options: MessageBirdSenderOptions): SmsSender 
       // Built fresh for every send: the SDK rewrites `recipients` in place.
       const params: MessageParameters = { originator, recipients: [to.slice(1)], body };
       const outcome = await createMessage(client, params, timeoutMs);
-      if (outcome.error !== undefined) throw failure(outcome.error, [...secrets, body]);
+      // The number too (with and without its +): a refusal that names the recipient reaches the logs.
+      if (outcome.error !== undefined) throw failure(outcome.error, [...secrets, body, to, to.slice(1)]);
       const id = (outcome.reply as { id?: unknown } | null)?.id;
       // The SDK reports a 5xx whose JSON has no `errors` as a success: only an id proves acceptance.
       if (typeof id !== 'string' || id === '') {
@@ -144,7 +145,7 @@ function safeCause(cause: unknown, secrets: readonly string[]): unknown {
   return Object.assign(new Error(redact(message, secrets)), { statusCode: (cause as SdkError).statusCode });
 }
 
-// Provider texts are not ours: should one ever echo the key or the message, it is cut out.
+// Provider texts are not ours: should one ever echo the key, the message or the number, it is cut out.
 function redact(text: string, secrets: readonly string[]): string {
   return secrets.reduce((result, secret) => (secret ? result.split(secret).join('[redacted]') : result), text);
 }

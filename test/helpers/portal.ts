@@ -78,15 +78,33 @@ export async function signIn(agent: supertest.Agent, username: string, returnTo?
   return res;
 }
 
+/** The recovery codes listed on the page shown after an enrolment or a regeneration. */
+export function recoveryCodesFrom(html: string): string[] {
+  return [...html.matchAll(/<li><code>([a-z2-9]{5}-[a-z2-9]{5})<\/code><\/li>/g)].map((m) => m[1]!);
+}
+
+/**
+ * After a confirmed enrolment (`shown`: the recovery-codes page it answered), "Continue":
+ * returns the codes and the answer that finishes the sign-in.
+ */
+export async function continueAfterCodes(agent: supertest.Agent, shown: supertest.Response): Promise<{ recoveryCodes: string[]; done: supertest.Response }> {
+  if (shown.status !== 200) throw new Error(`enrolment answered ${shown.status}: ${shown.text.slice(0, 300)}`);
+  const recoveryCodes = recoveryCodesFrom(shown.text);
+  if (recoveryCodes.length !== 10) throw new Error(`expected 10 recovery codes after the enrolment, got ${recoveryCodes.length}`);
+  const done = await agent.post('/2fa/recovery-codes/continue').type('form').send({ _csrf: csrfFrom(shown.text) });
+  return { recoveryCodes, done };
+}
+
 /** From a fresh pending sign-in, enrols an authenticator app; returns the secret. */
-export async function enrolTotp(agent: supertest.Agent, clock: TestClock): Promise<{ secret: string; done: supertest.Response }> {
+export async function enrolTotp(agent: supertest.Agent, clock: TestClock): Promise<{ secret: string; recoveryCodes: string[]; done: supertest.Response }> {
   const choose = await agent.get('/2fa/enrol').expect(200);
   await agent.post('/2fa/enrol').type('form').send({ _csrf: csrfFrom(choose.text), method: 'totp' }).expect(303);
   const page = await agent.get('/2fa/enrol/totp').expect(200);
   const secret = totpKeyFrom(page.text);
-  const done = await agent.post('/2fa/enrol/totp').type('form').send({ _csrf: csrfFrom(page.text), code: codeAt(secret, clock.t) });
-  if (done.status !== 303) throw new Error(`enrolment answered ${done.status}: ${done.text.slice(0, 300)}`);
-  return { secret, done };
+  const shown = await agent.post('/2fa/enrol/totp').type('form').send({ _csrf: csrfFrom(page.text), code: codeAt(secret, clock.t) });
+  const { recoveryCodes, done } = await continueAfterCodes(agent, shown);
+  if (done.status !== 303) throw new Error(`continuing after the recovery codes answered ${done.status}: ${done.text.slice(0, 300)}`);
+  return { secret, recoveryCodes, done };
 }
 
 /** Posts a code on the verify page of a pending sign-in. */
