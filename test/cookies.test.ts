@@ -4,7 +4,7 @@ import type supertest from 'supertest';
 import { startPortal } from './helpers/portal.js';
 
 function sessionCookieLine(res: supertest.Response): string {
-  const line = (res.headers['set-cookie'] as string[] | undefined)?.find((c) => c.startsWith('portal.sid='));
+  const line = (res.headers['set-cookie'] as unknown as string[] | undefined)?.find((c) => c.startsWith('portal.sid='));
   if (!line) throw new Error(`no session cookie in ${JSON.stringify(res.headers['set-cookie'])}`);
   return line;
 }

@@ -30,7 +30,7 @@ function start(secondFactor: Partial<SecondFactorOptions> = {}): { portal: TestP
 }
 
 function deviceCookie(res: supertest.Response): string | undefined {
-  return (res.headers['set-cookie'] as string[] | undefined)?.find((line) => line.startsWith('sf_device='));
+  return (res.headers['set-cookie'] as unknown as string[] | undefined)?.find((line) => line.startsWith('sf_device='));
 }
 
 function tokenOf(line: string | undefined): string {

@@ -31,8 +31,8 @@ export function createGate(
   const { policy, accounts, roleOf } = deps;
 
   /**
-   * pending -> done: a new session id, the Passport user kept, pending data dropped (only when
-   * the factor was last proved survives). Returns where the person goes next.
+   * pending -> done: a new session id, the Passport user kept, pending data dropped except
+   * when the factor was last proved. Returns where the person goes next.
    */
   async function finish(req: Request): Promise<string> {
     const state = req.session.secondFactor;

@@ -61,7 +61,7 @@ export function createRememberedDevices(config: Config, days: number) {
     return valid;
   }
 
-  return { remember, recognise, enabled: days > 0, days };
+  return { remember, recognise };
 }
 
 export type RememberedDevices = ReturnType<typeof createRememberedDevices>;

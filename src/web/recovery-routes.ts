@@ -8,7 +8,7 @@ import type { Policy } from '../flow/policy.js';
 import type { SecondFactorSession } from '../flow/session.js';
 import { RECOVERY_CODES_LOW, readRecoveryCode, type RecoveryCodes } from '../factors/recovery.js';
 import { asyncHandler, wantsJson } from './http.js';
-import { en, format, type MessageKey } from './messages.js';
+import type { MessageKey } from './messages.js';
 import type { Render } from './render.js';
 
 interface Pending {
@@ -25,11 +25,12 @@ export type AfterCodes = { readonly continueAction: string } | { readonly doneHr
  * a `download` attribute: no script, nothing kept on the server to serve it from later.
  */
 export function renderRecoveryCodes(config: Config, render: Render, req: Request, res: Response, codes: readonly string[], next: AfterCodes): void {
+  const t = config.i18n.translator(config.i18n.localeOf(req));
   const date = new Date(config.now()).toISOString().slice(0, 10);
   const text = [
-    format(en['recovery.file.heading'], { issuer: config.issuer }),
-    format(en['recovery.file.made'], { date }),
-    en['recovery.file.note'],
+    t('recovery.file.heading', { issuer: config.issuer }),
+    t('recovery.file.made', { date }),
+    t('recovery.file.note'),
     '',
     ...codes,
     '',

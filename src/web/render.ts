@@ -15,7 +15,11 @@ type Template = (data: Record<string, unknown>) => string;
 
 export interface PageData {
   readonly title: MessageKey;
-  readonly error?: { readonly key: MessageKey; readonly params?: Readonly<Record<string, string | number>> };
+  /**
+   * The page's alert. `general`: a problem of the page (a text that could not be sent, a resend
+   * too soon), not of what was typed, so no field is marked invalid.
+   */
+  readonly error?: { readonly key: MessageKey; readonly params?: Readonly<Record<string, string | number>>; readonly general?: boolean };
   readonly [name: string]: unknown;
 }
 

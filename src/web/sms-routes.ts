@@ -43,6 +43,11 @@ function errorFor(error: TwoFactorError): PageError {
   return { key: errorMessageKey(error.code), ...(seconds === undefined ? {} : { params: { seconds, minutes: Math.ceil(seconds / 60) } }) };
 }
 
+/** A send that was refused or failed: nothing the person typed is wrong, so no field is marked invalid. */
+function sendErrorFor(error: TwoFactorError): PageError {
+  return { ...errorFor(error), general: true };
+}
+
 /**
  * The text-message pages: phone entry and confirmation at enrolment, and "Send a new code".
  * Registered before the router's generic pages: its `/enrol` handler takes the choice of text
@@ -74,7 +79,7 @@ export function registerSmsRoutes(
   async function codePage(pending: Pending, last4: string | undefined, error: PageError | undefined) {
     const sms = pending.state.sms;
     const resendIn = await codes.cooldownSeconds(pending.userId);
-    const failure = sms?.failure === 'sms_failed' || sms?.failure === 'sms_quota' ? { key: errorMessageKey(sms.failure) } : undefined;
+    const failure = sms?.failure === 'sms_failed' || sms?.failure === 'sms_quota' ? { key: errorMessageKey(sms.failure), general: true } : undefined;
     const shown = error ?? failure;
     return {
       masked: maskPhone(last4 ?? ''),
@@ -166,7 +171,7 @@ export function registerSmsRoutes(
         await challenge.send(state, phone.e164, 'enrolment');
       } catch (error) {
         if (!isSmsSendRefusal(error)) throw error;
-        renderPhoneForm(req, res, refusalStatus(res, error), typed ?? '', errorFor(error));
+        renderPhoneForm(req, res, refusalStatus(res, error), typed ?? '', sendErrorFor(error));
         return;
       }
       // The number joins the pending enrolment only once a code went to it; it reaches the
@@ -258,8 +263,8 @@ export function registerSmsRoutes(
       } catch (error) {
         if (!isSmsSendRefusal(error)) throw error;
         const status = refusalStatus(res, error);
-        if (onVerify) await renderVerify(req, res, pending, record!, status, errorFor(error));
-        else await renderConfirm(req, res, pending, status, errorFor(error));
+        if (onVerify) await renderVerify(req, res, pending, record!, status, sendErrorFor(error));
+        else await renderConfirm(req, res, pending, status, sendErrorFor(error));
         return;
       }
       res.redirect(303, onVerify ? `${base}/verify` : `${base}/enrol/sms/confirm`);

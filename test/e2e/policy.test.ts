@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'mocha';
+import type { Browser } from 'playwright-core';
+import { enrolAuthenticatorInBrowser, heading, Journey, launchBrowser, signInWithPassword, startE2ePortal, startE2eRedis, type E2ePortal, type E2eRedis } from './helpers.js';
+
+describe('browser journeys: optional mode', function () {
+  this.timeout(60_000);
+  let browser: Browser;
+  let redis: E2eRedis;
+  let portal: E2ePortal;
+
+  before(async () => {
+    browser = await launchBrowser();
+    redis = await startE2eRedis();
+    portal = await startE2ePortal(redis, {
+      prefix: 'e2e-optional:',
+      secondFactor: { policy: { mode: 'optional', roleModes: { 'bot-admin': 'required', 'partner-admin': 'required' } } },
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await portal?.stop();
+    await redis?.stop();
+  });
+
+  it('4. "Skip for now" signs in, the next sign-in goes straight in; "Enable 2FA" signs out and the next sign-in enrols', async () => {
+    const journey = await Journey.open(browser, portal.url);
+    const { page } = journey;
+    const main = () => page.locator('main').innerText();
+    try {
+      await signInWithPassword(journey, 'globex.ops', { screenshot: 'optional-1-choose-with-skip' });
+      assert.equal(journey.path, '/2fa/enrol');
+      const skip = page.getByRole('button', { name: 'Skip for now' });
+      assert.ok(await skip.isVisible(), 'optional mode offers "Skip for now"');
+      assert.match(await main(), /You won’t be asked again at sign-in/, 'the skip button says what skipping means');
+      await journey.navigate(() => skip.click());
+      assert.equal(journey.path, '/dashboard');
+      assert.match(await main(), /Two-step verification is off for your account/);
+
+      await journey.navigate(() => page.getByRole('button', { name: 'Sign out' }).click());
+      await signInWithPassword(journey, 'globex.ops');
+      assert.equal(journey.path, '/dashboard', 'after a skip, the next sign-in goes straight to the dashboard');
+
+      await journey.navigate(() => page.getByRole('link', { name: 'Enable 2FA' }).click(), { screenshot: 'optional-2-enable' });
+      assert.equal(await heading(page), 'Turn on two-step verification');
+      assert.match(await main(), /you will be signed out/);
+      await journey.navigate(() => page.getByRole('button', { name: 'Sign out and set up' }).click());
+      assert.match(await main(), /You are signed out\. At your next sign-in you will set up two-step verification\./);
+      await journey.navigate(() => page.getByRole('link', { name: 'Sign in again' }).click());
+      assert.equal(journey.path, '/login');
+
+      await signInWithPassword(journey, 'globex.ops');
+      assert.equal(journey.path, '/2fa/enrol', 'the next sign-in asks to enrol');
+      assert.equal(await page.getByRole('button', { name: 'Skip for now' }).count(), 0, 'no "Skip for now" after asking for 2FA');
+      await enrolAuthenticatorInBrowser(journey);
+      assert.match(await main(), /second factor \(authenticator app\)/);
+    } finally {
+      await journey.close();
+    }
+  });
+});
