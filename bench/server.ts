@@ -1,10 +1,11 @@
 import { createClient, type RedisClientType } from 'redis';
-import { createBenchApp } from './app.js';
+import { createBenchApp, type PasswordCheck } from './app.js';
 
 /**
  * One benchmarked app in its own process (the load generator must not share its event loop).
- * Env: PORT, REDIS_URL, BENCH_VARIANT (`bundle` | `baseline`), PASSWORD_CHECK (`plain` |
- * `pbkdf2`), ENCRYPTION_KEY. Prints `ready` once listening; answers `cpu` over IPC.
+ * Env: PORT, REDIS_URL, BENCH_VARIANT (`bundle` | `baseline`), ENCRYPTION_KEY. Prints `ready`
+ * once listening. Over IPC: `cpu` asks for the CPU time used so far; `plain` or `pbkdf2` sets
+ * the password check of later logins (plain at start).
  */
 const env = (name: string): string => {
   const value = process.env[name];
@@ -16,13 +17,12 @@ const redis: RedisClientType<any, any, any, any, any> = createClient({ url: env(
 redis.on('error', (error: Error) => console.error(`redis: ${error.message}`));
 await redis.connect();
 
-const passwordCheck = env('PASSWORD_CHECK');
-if (passwordCheck !== 'plain' && passwordCheck !== 'pbkdf2') throw new Error(`bench server: PASSWORD_CHECK ${passwordCheck}`);
+let passwordCheck: PasswordCheck = 'plain';
 const app = createBenchApp({
   redis,
   withSecondFactor: env('BENCH_VARIANT') === 'bundle',
   encryptionKey: env('ENCRYPTION_KEY'),
-  passwordCheck,
+  passwordCheck: () => passwordCheck,
 });
 
 const server = app.listen(Number(env('PORT')), '127.0.0.1', () => console.log('ready'));
@@ -31,6 +31,10 @@ const server = app.listen(Number(env('PORT')), '127.0.0.1', () => console.log('r
 // that asking costs no HTTP request.
 process.on('message', (message) => {
   if (message === 'cpu') process.send!({ cpu: process.cpuUsage() });
+  if (message === 'plain' || message === 'pbkdf2') {
+    passwordCheck = message;
+    process.send!({ passwordCheck });
+  }
 });
 server.keepAliveTimeout = 60_000;
 

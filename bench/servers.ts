@@ -1,12 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/helpers/redis.js';
+import type { PasswordCheck } from './app.js';
 
 export interface BenchServer {
   readonly url: string;
   readonly variant: 'bundle' | 'baseline';
   /** CPU seconds (user + system, all threads) the app process has used so far. */
   cpuSeconds(): Promise<number>;
+  /** Sets the password check of later logins. */
+  usePasswordCheck(check: PasswordCheck): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -15,7 +18,6 @@ const serverScript = fileURLToPath(new URL('./server.ts', import.meta.url));
 /** Starts one benchmarked app in a child process (its own event loop) and waits until it listens. */
 export async function startBenchServer(options: {
   variant: 'bundle' | 'baseline';
-  passwordCheck: 'plain' | 'pbkdf2';
   redisUrl: string;
   encryptionKey: string;
   /** Pin the app process to this CPU (Linux `taskset`), or run it wherever the OS puts it. */
@@ -31,7 +33,6 @@ export async function startBenchServer(options: {
       PORT: String(port),
       REDIS_URL: options.redisUrl,
       BENCH_VARIANT: options.variant,
-      PASSWORD_CHECK: options.passwordCheck,
       ENCRYPTION_KEY: options.encryptionKey,
     },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
@@ -56,18 +57,26 @@ export async function startBenchServer(options: {
   });
   child.removeAllListeners('exit');
 
+  /** One question over IPC, one answer (asked one at a time). */
+  const ask = <T>(question: string) =>
+    new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`bench server: no answer to ${question}`)), 10_000);
+      child.once('message', (answer: T) => {
+        clearTimeout(timer);
+        resolve(answer);
+      });
+      child.send(question);
+    });
+
   return {
     url: `http://127.0.0.1:${port}`,
     variant: options.variant,
-    cpuSeconds() {
-      return new Promise<number>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('bench server: no CPU answer')), 10_000);
-        child.once('message', (message: { cpu: NodeJS.CpuUsage }) => {
-          clearTimeout(timer);
-          resolve((message.cpu.user + message.cpu.system) / 1e6);
-        });
-        child.send('cpu');
-      });
+    async cpuSeconds() {
+      const { cpu } = await ask<{ cpu: NodeJS.CpuUsage }>('cpu');
+      return (cpu.user + cpu.system) / 1e6;
+    },
+    async usePasswordCheck(check) {
+      await ask(check);
     },
     async stop() {
       process.removeListener('exit', kill);

@@ -172,7 +172,7 @@ export interface SecondFactorOptions {
   readonly locale?: (req: Request) => string | undefined;
   /**
    * Strings by locale, laid over the shipped tables (`en`, `es`): override any string by its
-   * key, or add a locale (keys it lacks fall back to English).
+   * key, or add a locale (keys it lacks fall back to English, your English overrides included).
    * @default {}
    */
   readonly messages?: Readonly<Record<string, Readonly<Partial<Record<MessageKey, string>>>>>;

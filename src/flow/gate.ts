@@ -112,7 +112,7 @@ export function createGate(
     }
     config.emit({ type: 'challenge_started', userId });
     // Sent here, by the login POST, and never by showing the verify page: a GET sends nothing.
-    if (standing.method === 'sms') await deps.sms.sendAtLogin(state, standing.record);
+    if (standing.method === 'sms') await deps.sms.sendAtLogin(state, standing.record, config.i18n.localeOf(req));
     if (wantsJson(req)) {
       res.status(200).json({ status: 'pending', next: basePath });
     } else {
@@ -138,7 +138,7 @@ export function createGate(
     // Signed in with a password only, or a session from before the gate was mounted: the
     // second factor is owed. Fail closed: never the content.
     if (wantsJson(req)) {
-      res.status(401).json({ error: 'second_factor_required', message: 'Complete two-step verification first.', next: basePath });
+      res.status(401).json({ error: 'second_factor_required', message: config.i18n.translator(config.i18n.localeOf(req))('verify.required'), next: basePath });
       return;
     }
     if (state?.state === 'pending' && !state.returnTo && req.method === 'GET') {

@@ -3,7 +3,6 @@ import { isTwoFactorError, type ErrorCode, type TwoFactorError } from '../errors
 import type { SmsCodes } from '../factors/sms.js';
 import { randomId } from '../secrets.js';
 import type { UserRecord } from '../store/types.js';
-import { en, format } from '../web/messages.js';
 import type { SecondFactorSession, SmsSendRefusal } from './session.js';
 
 export type SmsPurpose = 'login' | 'resend' | 'enrolment' | 'settings';
@@ -21,11 +20,11 @@ export function isSmsSendRefusal(error: unknown): error is TwoFactorError & { re
  * never the code or the number.
  */
 export function createSmsChallenge(config: Config, codes: SmsCodes) {
-  const body = (code: string) => format(en['sms.body'], { issuer: config.issuer, code });
-
-  /** Sends a new code for this session; throws what `SmsCodes.send` throws. */
-  async function send(state: SecondFactorSession, phone: string, purpose: SmsPurpose): Promise<void> {
+  /** Sends a new code for this session, worded in `locale`; throws what `SmsCodes.send` throws. */
+  async function send(state: SecondFactorSession, phone: string, purpose: SmsPurpose, locale: string): Promise<void> {
     const { userId } = state;
+    const t = config.i18n.translator(locale);
+    const body = (code: string) => t('sms.body', { issuer: config.issuer, code });
     const sms = (state.sms ??= { binding: randomId() });
     try {
       const { sentAt } = await codes.send({ userId, binding: sms.binding, phone, body });
@@ -46,10 +45,10 @@ export function createSmsChallenge(config: Config, codes: SmsCodes) {
    * kept in the session for the verify page (which offers "Send a new code"); only a store
    * outage throws.
    */
-  async function sendAtLogin(state: SecondFactorSession, record: UserRecord | null): Promise<void> {
+  async function sendAtLogin(state: SecondFactorSession, record: UserRecord | null, locale: string): Promise<void> {
     if (record?.method !== 'sms' || !record.phone) return;
     try {
-      await send(state, config.secrets.open(record.phone, state.userId), 'login');
+      await send(state, config.secrets.open(record.phone, state.userId), 'login', locale);
     } catch (error) {
       if (!isSmsSendRefusal(error)) throw error;
     }

@@ -8,8 +8,8 @@ export const shippedMessages: Readonly<Record<string, Readonly<Partial<Record<Me
 export type Translate = (key: MessageKey, params?: Readonly<Record<string, string | number>>) => string;
 
 /**
- * One table per locale, merged once at start-up: the host's strings over ours, and English for
- * any key a table lacks, so a page never shows a bare key.
+ * One table per locale, merged once at start-up: the host's strings over ours, and English (with
+ * the host's English overrides) for any key a table lacks, so a page never shows a bare key.
  */
 export function createTranslations(options: {
   messages?: Readonly<Record<string, Readonly<Partial<Record<string, string>>>>>;
@@ -17,8 +17,9 @@ export function createTranslations(options: {
 }) {
   const tables = new Map<string, Readonly<Record<string, string>>>();
   const locales = new Set([...Object.keys(shippedMessages), ...Object.keys(options.messages ?? {})]);
+  const english = { ...en, ...options.messages?.en };
   for (const locale of locales) {
-    tables.set(locale, Object.freeze({ ...en, ...shippedMessages[locale], ...options.messages?.[locale] }));
+    tables.set(locale, Object.freeze({ ...english, ...shippedMessages[locale], ...options.messages?.[locale] }));
   }
   const supported = [...locales];
   const translators = new Map<string, Translate>();

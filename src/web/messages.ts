@@ -53,6 +53,7 @@ export const en = {
 
   'verify.totp.intro': 'Enter the 6-digit code from your authenticator app.',
   'verify.submit': 'Verify',
+  'verify.required': 'Complete two-step verification first.',
 
   'page.title.enrolSms': 'Get codes by text message',
   'choose.sms': 'Text message (US only)',

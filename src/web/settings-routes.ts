@@ -180,7 +180,7 @@ export function registerSettingsRoutes(
         return;
       }
       try {
-        await challenge.send(who.state, config.secrets.open(current.record.phone, who.userId), 'settings');
+        await challenge.send(who.state, config.secrets.open(current.record.phone, who.userId), 'settings', config.i18n.localeOf(req));
       } catch (error) {
         if (!isSmsSendRefusal(error)) throw error;
         if (error.retryAfterSeconds !== undefined) res.set('Retry-After', String(error.retryAfterSeconds));
@@ -403,7 +403,7 @@ export function registerSettingsRoutes(
         return;
       }
       try {
-        await challenge.send(who.state, phone.e164, 'settings');
+        await challenge.send(who.state, phone.e164, 'settings', config.i18n.localeOf(req));
       } catch (error) {
         if (!isSmsSendRefusal(error)) throw error;
         if (error.retryAfterSeconds !== undefined) res.set('Retry-After', String(error.retryAfterSeconds));
@@ -484,7 +484,7 @@ export function registerSettingsRoutes(
         return;
       }
       try {
-        await challenge.send(who.state, config.secrets.open(enrolment.sealed, who.userId), 'settings');
+        await challenge.send(who.state, config.secrets.open(enrolment.sealed, who.userId), 'settings', config.i18n.localeOf(req));
       } catch (error) {
         if (!isSmsSendRefusal(error)) throw error;
         if (error.retryAfterSeconds !== undefined) res.set('Retry-After', String(error.retryAfterSeconds));

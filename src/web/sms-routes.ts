@@ -168,7 +168,7 @@ export function registerSmsRoutes(
         return;
       }
       try {
-        await challenge.send(state, phone.e164, 'enrolment');
+        await challenge.send(state, phone.e164, 'enrolment', config.i18n.localeOf(req));
       } catch (error) {
         if (!isSmsSendRefusal(error)) throw error;
         renderPhoneForm(req, res, refusalStatus(res, error), typed ?? '', sendErrorFor(error));
@@ -259,7 +259,7 @@ export function registerSmsRoutes(
         return;
       }
       try {
-        await challenge.send(state, phone, 'resend');
+        await challenge.send(state, phone, 'resend', config.i18n.localeOf(req));
       } catch (error) {
         if (!isSmsSendRefusal(error)) throw error;
         const status = refusalStatus(res, error);

@@ -21,7 +21,7 @@ import { startRedis, type RedisServer } from '../helpers/redis.js';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
-/** The flags that work on this kind of machine (see NOTES): no sandbox in containers, nothing phoning home. */
+/** Flags that work in containers and CI: no sandbox (no user namespaces there), nothing phoning home. */
 export const CHROMIUM_ARGS: readonly string[] = [
   '--no-sandbox',
   '--disable-gpu',
