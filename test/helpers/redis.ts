@@ -19,6 +19,12 @@ export async function freePort(): Promise<number> {
   });
 }
 
+// One exit hook for every server this process started, so none outlives the test run.
+const running = new Set<() => void>();
+process.once('exit', () => {
+  for (const kill of running) kill();
+});
+
 export interface RedisServer {
   readonly port: number;
   readonly url: string;
@@ -60,7 +66,7 @@ export async function startRedis(extraArgs: string[] = []): Promise<RedisServer>
   };
 
   await start();
-  process.once('exit', () => child?.kill('SIGKILL'));
+  running.add(() => child?.kill('SIGKILL'));
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
