@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import express from 'express';
 import session from 'express-session';
-import { after, before, describe, it } from 'mocha';
-import { createClient, type RedisClientType } from 'redis';
+import { describe, it } from 'mocha';
 import supertest from 'supertest';
 import { demoUsers, findUser, searchUsers, type PortalUser } from '../examples/portal/users.js';
 import { MemoryStore, secondFactor, TwoFactorError, type SecondFactorOptions, type TwoFactorEvent, type UserDirectory } from 'passport-second-factor';
 import { codeAt, csrfFrom, enrolTotp, signIn, startPortal, submitCode, TestClock, type TestPortal } from './helpers/portal.js';
-import { startRedis, type RedisServer } from './helpers/redis.js';
+import { redisForSuite } from './helpers/redis-suite.js';
 
 const quiet = { info() {}, warn() {}, error() {} };
 const key = Buffer.alloc(32, 9).toString('base64');
@@ -407,34 +406,21 @@ describe('admin reset: ending the person’s sessions', () => {
   });
 
   describe('with sessions in Redis (connect-redis)', () => {
-    let server: RedisServer;
-    let client: RedisClientType<any, any, any, any, any>;
-
-    before(async () => {
-      server = await startRedis();
-      client = createClient({ url: server.url, disableOfflineQueue: true });
-      client.on('error', () => {});
-      await client.connect();
-    });
-
-    after(async () => {
-      await client?.quit().catch(() => {});
-      await server?.stop();
-    });
+    const redis = redisForSuite();
 
     it('ends the target’s sessions in Redis and keeps everyone else’s', async () => {
-      const portal = startPortal({ redis: client });
+      const portal = startPortal({ redis: redis.client });
       const ned = await signedIn(portal, 'northwind.ops');
       const bystander = await signedIn(portal, 'acme.ops');
       const { agent: admin } = await signedIn(portal, 'bot.admin');
-      const before = (await client.keys('portal-sess:*')).length;
+      const before = (await redis.client.keys('portal-sess:*')).length;
       await admin.post('/admin/2fa/api/users/u4/reset').set('x-csrf-token', await apiToken(admin)).expect(200);
       await ned.agent.get('/dashboard').expect(303).expect('location', /^\/login/);
       await bystander.agent.get('/dashboard').expect(200);
-      assert.equal((await client.keys('portal-sess:*')).length, before - 1);
-      assert.equal(await client.get('sf:user:{u4}'), null);
+      assert.equal((await redis.client.keys('portal-sess:*')).length, before - 1);
+      assert.equal(await redis.client.get('sf:user:{u4}'), null);
       // The admin page's list of latest actions lives in the store, shared by every instance.
-      const otherInstance = startPortal({ redis: client });
+      const otherInstance = startPortal({ redis: redis.client });
       const { agent: nora } = await signedIn(otherInstance, 'northwind.admin');
       assert.match((await nora.get('/admin/2fa')).text, /Bea Admin reset two-step verification for Ned North\./);
     });

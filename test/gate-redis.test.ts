@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { after, before, describe, it } from 'mocha';
-import { createClient, type RedisClientType } from 'redis';
+import { describe, it } from 'mocha';
 import { continueAfterCodes, csrfFrom, signIn, startPortal, submitCode, totpKeyFrom } from './helpers/portal.js';
-import { startRedis, type RedisServer } from './helpers/redis.js';
+import { redisForSuite } from './helpers/redis-suite.js';
 
 /** Codes from oathtool, an independent TOTP implementation, at the test clock's time. */
 function oathtoolCode(secret: string, ms: number): string {
@@ -11,23 +10,10 @@ function oathtoolCode(secret: string, ms: number): string {
 }
 
 describe('the second-factor gate on Redis (sessions and 2FA state)', () => {
-  let server: RedisServer;
-  let client: RedisClientType<any, any, any, any, any>;
-
-  before(async () => {
-    server = await startRedis();
-    client = createClient({ url: server.url, disableOfflineQueue: true });
-    client.on('error', () => {});
-    await client.connect();
-  });
-
-  after(async () => {
-    await client?.quit().catch(() => {});
-    await server?.stop();
-  });
+  const redis = redisForSuite();
 
   it('enrols and verifies with codes from oathtool, with everything kept in Redis', async () => {
-    const portal = startPortal({ redis: client });
+    const portal = startPortal({ redis: redis.client });
     const agent = portal.agent();
     await signIn(agent, 'northwind.admin');
     const choose = await agent.get('/2fa/enrol').expect(200);
@@ -38,10 +24,10 @@ describe('the second-factor gate on Redis (sessions and 2FA state)', () => {
     await continueAfterCodes(agent, shown);
     await agent.get('/dashboard').expect(200);
 
-    const stored = await client.get('sf:user:{u3}');
+    const stored = await redis.client.get('sf:user:{u3}');
     assert.ok(stored, 'the record lives in Redis');
     assert.ok(!stored.includes(secret), 'sealed, not in clear');
-    const sessions = await client.keys('portal-sess:*');
+    const sessions = await redis.client.keys('portal-sess:*');
     assert.ok(sessions.length >= 1, 'sessions live in Redis');
 
     portal.clock.advance(30);
@@ -52,7 +38,7 @@ describe('the second-factor gate on Redis (sessions and 2FA state)', () => {
   });
 
   it('counts failures across sessions in Redis and locks at 10', async () => {
-    const portal = startPortal({ redis: client });
+    const portal = startPortal({ redis: redis.client });
     const enrol = portal.agent();
     await signIn(enrol, 'southpaw.admin');
     const choose = await enrol.get('/2fa/enrol');

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'mocha';
-import { createClient, type RedisClientType } from 'redis';
+import { describe, it } from 'mocha';
 import type supertest from 'supertest';
 import { capturingSender } from './helpers/capturing-sender.js';
 import { codeAt, continueAfterCodes, csrfFrom, enrolTotp, recoveryCodesFrom, signIn, startPortal, totpKeyFrom, type TestPortal } from './helpers/portal.js';
-import { startRedis, type RedisServer } from './helpers/redis.js';
+import { redisForSuite } from './helpers/redis-suite.js';
 
 /** Password and an authenticator app, then signed out: the next sign-in asks for a code. */
 async function enrolled(portal: TestPortal, username: string) {
@@ -217,23 +216,10 @@ describe('recovery codes', () => {
   });
 
   describe('on Redis, where parallel requests interleave at every store round trip', () => {
-    let server: RedisServer;
-    let client: RedisClientType<any, any, any, any, any>;
-
-    before(async () => {
-      server = await startRedis();
-      client = createClient({ url: server.url, disableOfflineQueue: true });
-      client.on('error', () => {});
-      await client.connect();
-    });
-
-    after(async () => {
-      await client?.quit().catch(() => {});
-      await server?.stop();
-    });
+    const redis = redisForSuite();
 
     it('accepts exactly one of 20 parallel uses of one recovery code', async () => {
-      const portal = startPortal({ redis: client });
+      const portal = startPortal({ redis: redis.client });
       const { recoveryCodes } = await enrolled(portal, 'southpaw.ops');
       const pages = await Promise.all(Array.from({ length: 20 }, () => onRecoveryPage(portal, 'southpaw.ops')));
       const results = await Promise.all(pages.map(({ agent, token }) => agent.post('/2fa/recovery').type('form').send({ _csrf: token, recoveryCode: recoveryCodes[0] })));

@@ -7,6 +7,7 @@ import type { Gate } from '../flow/gate.js';
 import type { Policy } from '../flow/policy.js';
 import type { SecondFactorSession } from '../flow/session.js';
 import { RECOVERY_CODES_LOW, readRecoveryCode, type RecoveryCodes } from '../factors/recovery.js';
+import type { CodeChecks, RenderLocked } from './code-check.js';
 import { asyncHandler, wantsJson } from './http.js';
 import type { MessageKey } from './messages.js';
 import type { Render } from './render.js';
@@ -59,7 +60,8 @@ export function registerRecoveryRoutes(
     gate: Gate;
     recovery: RecoveryCodes;
     requirePending: (req: Request) => Promise<Pending>;
-    renderLocked: (req: Request, res: Response, seconds: number) => void;
+    renderLocked: RenderLocked;
+    codeChecks: CodeChecks;
   },
 ) {
   const { config, accounts, attempts, render, policy, gate, recovery, requirePending, renderLocked } = deps;
@@ -145,31 +147,20 @@ export function registerRecoveryRoutes(
         res.redirect(303, `${base}/enrol`);
         return;
       }
-      const code = readRecoveryCode((req.body as Record<string, unknown>).recoveryCode);
-      if (code === undefined) {
-        renderEntry(req, res, 400, 'recovery.error.malformed');
-        return;
-      }
       let left = 0;
       // A wrong or spent recovery code is a failed attempt like a wrong six-digit code.
-      const outcome = await attempts.attempt(
-        userId,
-        async () => {
+      const right = await deps.codeChecks.checkSubmittedCode({
+        req, res, userId, method, reason: 'recovery_code',
+        read: () => readRecoveryCode((req.body as Record<string, unknown>).recoveryCode),
+        evaluate: async (code) => {
           const remaining = await recovery.consume(userId, record, code);
           if (remaining === undefined) return false;
           left = remaining;
           return true;
         },
-        (locked) => config.emit({ type: locked ? 'locked' : 'failed', userId, method, reason: 'recovery_code' }),
-      );
-      if (!outcome.ok) {
-        if (outcome.lockedSeconds > 0) {
-          renderLocked(req, res, outcome.lockedSeconds);
-          return;
-        }
-        renderEntry(req, res, 401, 'recovery.error.invalid');
-        return;
-      }
+        rerender: (status) => renderEntry(req, res, status, status === 400 ? 'recovery.error.malformed' : 'recovery.error.invalid'),
+      });
+      if (!right) return;
       state.verifiedAt = config.now();
       config.emit({ type: 'recovery_code_used', userId, method });
       const target = await gate.finish(req);

@@ -8,6 +8,7 @@ import type { Policy } from '../flow/policy.js';
 import type { SecondFactorSession } from '../flow/session.js';
 import { groupForTyping, newTotpSecret, totpQrSvg, totpUri } from '../factors/totp.js';
 import { formProtection, isCsrfError } from './csrf.js';
+import { createCodeChecks } from './code-check.js';
 import { asyncHandler, wantsJson } from './http.js';
 import { readCode, readField } from './input.js';
 import { errorMessageKey } from './messages.js';
@@ -66,7 +67,11 @@ export function createUserRouter(deps: {
     render(req, res, 429, 'locked', { title: 'page.title.locked', minutes: Math.ceil(seconds / 60) });
   };
 
-  const recoveryPages = registerRecoveryRoutes(router, { config, accounts, attempts, render, policy, gate, recovery: deps.recovery, requirePending, renderLocked });
+  const codeChecks = createCodeChecks(config, attempts, renderLocked, deps.smsCodes);
+  const { checkSubmittedCode } = codeChecks;
+  const wrongCode = () => new TwoFactorError('invalid_code', 'wrong code');
+
+  const recoveryPages = registerRecoveryRoutes(router, { config, accounts, attempts, render, policy, gate, recovery: deps.recovery, requirePending, renderLocked, codeChecks });
 
   /** pending -> done after a right code: when it was proved, and this browser if asked to remember it. */
   async function completeVerified(req: Request, res: Response, record: UserRecord): Promise<void> {
@@ -79,11 +84,11 @@ export function createUserRouter(deps: {
   // Before the generic pages below: its /enrol handler takes the choice of text messages and
   // passes the others on.
   const sms = registerSmsRoutes(router, {
-    config, accounts, attempts, render, requirePending, renderLocked, finishEnrolment,
+    config, accounts, render, requirePending, finishEnrolment, codeChecks,
     codes: deps.smsCodes, challenge: deps.smsChallenge, complete: completeVerified,
   });
   registerSettingsRoutes(router, {
-    config, accounts, attempts, render, policy, roleOf, codes: deps.smsCodes, challenge: deps.smsChallenge, recovery: deps.recovery, renderLocked,
+    config, accounts, attempts, render, policy, roleOf, codes: deps.smsCodes, challenge: deps.smsChallenge, recovery: deps.recovery, codeChecks,
   });
 
   router.get(
@@ -255,26 +260,14 @@ export function createUserRouter(deps: {
       }
       const { method, generation } = await accounts.standing(userId);
       if (method) throw new TwoFactorError('forbidden', 'already enrolled');
-      let code: string;
-      try {
-        code = readCode((req.body as Record<string, unknown>).code);
-      } catch (error) {
-        if (!isTwoFactorError(error)) throw error;
-        await renderTotpEnrolment(req, res, pending, 400, error);
-        return;
-      }
       const secret = config.secrets.open(enrolment.sealed, userId);
-      const outcome = await attempts.attempt(userId, () => accounts.acceptTotp(userId, secret, code), (locked) =>
-        config.emit({ type: locked ? 'locked' : 'failed', userId, method: 'totp', reason: 'enrolment' }),
-      );
-      if (!outcome.ok) {
-        if (outcome.lockedSeconds > 0) {
-          renderLocked(req, res, outcome.lockedSeconds);
-          return;
-        }
-        await renderTotpEnrolment(req, res, pending, 401, new TwoFactorError('invalid_code', 'wrong code'));
-        return;
-      }
+      const right = await checkSubmittedCode({
+        req, res, userId, method: 'totp', reason: 'enrolment',
+        read: () => readCode((req.body as Record<string, unknown>).code),
+        evaluate: (code) => accounts.acceptTotp(userId, secret, code),
+        rerender: (status, error) => renderTotpEnrolment(req, res, pending, status, error ?? wrongCode()),
+      });
+      if (!right) return;
       await accounts.saveTotpEnrolment(userId, enrolment.sealed, generation);
       delete state.enrolment;
       config.emit({ type: 'enrolled', userId, method: 'totp' });
@@ -327,25 +320,13 @@ export function createUserRouter(deps: {
         await sms.checkVerifyCode(req, res, pending, record);
         return;
       }
-      let code: string;
-      try {
-        code = readCode((req.body as Record<string, unknown>).code);
-      } catch (error) {
-        if (!isTwoFactorError(error)) throw error;
-        renderVerify(req, res, 400, error);
-        return;
-      }
-      const outcome = await attempts.attempt(userId, () => accounts.verifyTotp(userId, record, code), (locked) =>
-        config.emit({ type: locked ? 'locked' : 'failed', userId, method }),
-      );
-      if (!outcome.ok) {
-        if (outcome.lockedSeconds > 0) {
-          renderLocked(req, res, outcome.lockedSeconds);
-          return;
-        }
-        renderVerify(req, res, 401, new TwoFactorError('invalid_code', 'wrong code'));
-        return;
-      }
+      const right = await checkSubmittedCode({
+        req, res, userId, method,
+        read: () => readCode((req.body as Record<string, unknown>).code),
+        evaluate: (code) => accounts.verifyTotp(userId, record, code),
+        rerender: (status, error) => renderVerify(req, res, status, error ?? wrongCode()),
+      });
+      if (!right) return;
       config.emit({ type: 'verified', userId, method });
       await completeVerified(req, res, record);
     }),

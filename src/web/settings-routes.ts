@@ -1,21 +1,23 @@
 import type { Request, Response, Router } from 'express';
 import type { Config } from '../options.js';
-import { TwoFactorError, isTwoFactorError } from '../errors.js';
+import { TwoFactorError } from '../errors.js';
 import type { Accounts } from '../flow/account.js';
 import type { AttemptLimiter } from '../flow/attempts.js';
 import type { Policy } from '../flow/policy.js';
 import type { SecondFactorSession } from '../flow/session.js';
-import { isSmsSendRefusal, type SmsChallenge } from '../flow/sms-challenge.js';
-import { maskPhone, normaliseUsPhone, type PhoneProblem } from '../factors/phone.js';
+import type { SmsChallenge } from '../flow/sms-challenge.js';
+import { maskPhone, normaliseUsPhone } from '../factors/phone.js';
 import { RECOVERY_CODE_COUNT, RECOVERY_CODES_LOW, type RecoveryCodes } from '../factors/recovery.js';
 import type { SmsCheck, SmsCodes } from '../factors/sms.js';
 import { groupForTyping, newTotpSecret, totpQrSvg, totpUri } from '../factors/totp.js';
 import type { FactorMethod, UserRecord } from '../store/types.js';
+import type { CodeChecks } from './code-check.js';
 import { asyncHandler } from './http.js';
 import { readCode, readField } from './input.js';
 import { errorMessageKey, type MessageKey } from './messages.js';
+import { errorFor, phoneProblemKeys, smsCheckError, type PageError } from './page-errors.js';
 import { renderRecoveryCodes } from './recovery-routes.js';
-import type { PageData, Render } from './render.js';
+import type { Render } from './render.js';
 
 declare module 'express-session' {
   interface SessionData {
@@ -30,30 +32,6 @@ interface SignedIn {
   readonly state: SecondFactorSession;
   readonly userId: string;
   readonly user: Express.User;
-}
-
-type PageError = NonNullable<PageData['error']>;
-
-const phoneProblemKeys: Readonly<Record<PhoneProblem, MessageKey>> = {
-  missing: 'phone.error.missing',
-  invalid: 'phone.error.invalid',
-  not_us: 'phone.error.notUs',
-  short_code: 'phone.error.shortCode',
-  premium: 'phone.error.premium',
-  toll_free: 'phone.error.tollFree',
-  special: 'phone.error.special',
-};
-
-const smsCheckKeys: Readonly<Record<Exclude<SmsCheck, 'ok'>, MessageKey>> = {
-  wrong: 'error.invalid_code',
-  expired: 'sms.error.expired',
-  spent: 'sms.error.spent',
-  none: 'sms.error.none',
-};
-
-function errorFor(error: TwoFactorError): PageError {
-  const seconds = error.retryAfterSeconds;
-  return { key: errorMessageKey(error.code), ...(seconds === undefined ? {} : { params: { seconds, minutes: Math.ceil(seconds / 60) } }) };
 }
 
 /**
@@ -74,10 +52,11 @@ export function registerSettingsRoutes(
     codes: SmsCodes;
     challenge: SmsChallenge;
     recovery: RecoveryCodes;
-    renderLocked: (req: Request, res: Response, seconds: number) => void;
+    codeChecks: CodeChecks;
   },
 ): void {
-  const { config, accounts, attempts, render, policy, roleOf, codes, challenge, recovery, renderLocked } = deps;
+  const { config, accounts, attempts, render, policy, roleOf, codes, challenge, recovery } = deps;
+  const { checkSubmittedCode, checkSmsCode, sendCodeUnlessLocked } = deps.codeChecks;
   const base = config.basePath;
   const settingsPath = `${base}/settings`;
   const codeMinutes = Math.ceil(config.smsCodeTtlSeconds / 60);
@@ -174,19 +153,13 @@ export function registerSettingsRoutes(
         res.redirect(303, settingsPath);
         return;
       }
-      const locked = await attempts.lockedSeconds(who.userId);
-      if (locked > 0) {
-        renderLocked(req, res, locked);
-        return;
-      }
-      try {
-        await challenge.send(who.state, config.secrets.open(current.record.phone, who.userId), 'settings', config.i18n.localeOf(req));
-      } catch (error) {
-        if (!isSmsSendRefusal(error)) throw error;
-        if (error.retryAfterSeconds !== undefined) res.set('Retry-After', String(error.retryAfterSeconds));
-        await renderSettings(req, res, who, error.status, errorFor(error));
-        return;
-      }
+      const phone = current.record.phone;
+      const sent = await sendCodeUnlessLocked({
+        req, res, userId: who.userId,
+        send: () => challenge.send(who.state, config.secrets.open(phone, who.userId), 'settings', config.i18n.localeOf(req)),
+        refused: (status, error) => renderSettings(req, res, who, status, errorFor(error)),
+      });
+      if (!sent) return;
       req.session.secondFactorSettingsCodeSentAt = config.now();
       res.redirect(303, settingsPath);
     }),
@@ -200,33 +173,20 @@ export function registerSettingsRoutes(
       const current = await enrolled(res, who);
       if (!current) return;
       const { record, method } = current;
-      let code: string;
-      try {
-        code = readCode(body(req).code);
-      } catch (error) {
-        if (!isTwoFactorError(error)) throw error;
-        await renderSettings(req, res, who, 400, errorFor(error));
-        return;
-      }
+      // Either method, so not checkSmsCode.
       let check = 'wrong' as SmsCheck;
-      const outcome = await attempts.attempt(
-        who.userId,
-        async () => {
+      const right = await checkSubmittedCode({
+        req, res, userId: who.userId, method, reason: 'settings',
+        read: () => readCode(body(req).code),
+        evaluate: async (code) => {
           if (method === 'totp') return accounts.verifyTotp(who.userId, record, code);
           if (!record.phone) return false;
           check = await codes.check(who.userId, { binding: who.state.sms?.binding, phone: config.secrets.open(record.phone, who.userId) }, code);
           return check === 'ok';
         },
-        (locked) => config.emit({ type: locked ? 'locked' : 'failed', userId: who.userId, method, reason: 'settings' }),
-      );
-      if (!outcome.ok) {
-        if (outcome.lockedSeconds > 0) {
-          renderLocked(req, res, outcome.lockedSeconds);
-          return;
-        }
-        await renderSettings(req, res, who, 401, { key: smsCheckKeys[check === 'ok' ? 'wrong' : check] });
-        return;
-      }
+        rerender: (status, error) => renderSettings(req, res, who, status, error ? errorFor(error) : smsCheckError(check)),
+      });
+      if (!right) return;
       who.state.verifiedAt = config.now();
       delete req.session.secondFactorSettingsCodeSentAt;
       config.emit({ type: 'verified', userId: who.userId, method, reason: 'settings' });
@@ -324,26 +284,14 @@ export function registerSettingsRoutes(
       }
       const current = await enrolled(res, who);
       if (!current) return;
-      let code: string;
-      try {
-        code = readCode(body(req).code);
-      } catch (error) {
-        if (!isTwoFactorError(error)) throw error;
-        await renderNewTotp(req, res, who, 400, errorFor(error));
-        return;
-      }
       const secret = config.secrets.open(enrolment.sealed, who.userId);
-      const outcome = await attempts.attempt(who.userId, () => accounts.acceptTotp(who.userId, secret, code), (locked) =>
-        config.emit({ type: locked ? 'locked' : 'failed', userId: who.userId, method: 'totp', reason: 'method_change' }),
-      );
-      if (!outcome.ok) {
-        if (outcome.lockedSeconds > 0) {
-          renderLocked(req, res, outcome.lockedSeconds);
-          return;
-        }
-        await renderNewTotp(req, res, who, 401, { key: 'error.invalid_code' });
-        return;
-      }
+      const right = await checkSubmittedCode({
+        req, res, userId: who.userId, method: 'totp', reason: 'method_change',
+        read: () => readCode(body(req).code),
+        evaluate: (code) => accounts.acceptTotp(who.userId, secret, code),
+        rerender: (status, error) => renderNewTotp(req, res, who, status, error ? errorFor(error) : { key: 'error.invalid_code' }),
+      });
+      if (!right) return;
       const saved = await accounts.saveTotpEnrolment(who.userId, enrolment.sealed, current.generation);
       await changed(req, res, who, saved, current.method);
     }),
@@ -397,19 +345,12 @@ export function registerSettingsRoutes(
         renderPhoneForm(req, res, 400, typed ?? '', { key: phoneProblemKeys[phone.problem] });
         return;
       }
-      const locked = await attempts.lockedSeconds(who.userId);
-      if (locked > 0) {
-        renderLocked(req, res, locked);
-        return;
-      }
-      try {
-        await challenge.send(who.state, phone.e164, 'settings', config.i18n.localeOf(req));
-      } catch (error) {
-        if (!isSmsSendRefusal(error)) throw error;
-        if (error.retryAfterSeconds !== undefined) res.set('Retry-After', String(error.retryAfterSeconds));
-        renderPhoneForm(req, res, error.status, typed ?? '', errorFor(error));
-        return;
-      }
+      const sent = await sendCodeUnlessLocked({
+        req, res, userId: who.userId,
+        send: () => challenge.send(who.state, phone.e164, 'settings', config.i18n.localeOf(req)),
+        refused: (status, error) => renderPhoneForm(req, res, status, typed ?? '', errorFor(error)),
+      });
+      if (!sent) return;
       who.state.enrolment = { method: 'sms', sealed: config.secrets.seal(phone.e164, who.userId), last4: phone.last4 };
       res.redirect(303, `${settingsPath}/method/sms/confirm`);
     }),
@@ -440,29 +381,12 @@ export function registerSettingsRoutes(
       }
       const current = await enrolled(res, who);
       if (!current) return;
-      let code: string;
-      try {
-        code = readCode(body(req).code);
-      } catch (error) {
-        if (!isTwoFactorError(error)) throw error;
-        await renderPhoneConfirm(req, res, who, 400, errorFor(error));
-        return;
-      }
-      const phone = config.secrets.open(enrolment.sealed, who.userId);
-      let check = 'wrong' as SmsCheck;
-      const outcome = await attempts.attempt(
-        who.userId,
-        async () => (check = await codes.check(who.userId, { binding: who.state.sms?.binding, phone }, code)) === 'ok',
-        (locked) => config.emit({ type: locked ? 'locked' : 'failed', userId: who.userId, method: 'sms', reason: 'method_change' }),
-      );
-      if (!outcome.ok) {
-        if (outcome.lockedSeconds > 0) {
-          renderLocked(req, res, outcome.lockedSeconds);
-          return;
-        }
-        await renderPhoneConfirm(req, res, who, 401, { key: smsCheckKeys[check === 'ok' ? 'wrong' : check] });
-        return;
-      }
+      const right = await checkSmsCode({
+        req, res, state: who.state, userId: who.userId, phone: config.secrets.open(enrolment.sealed, who.userId), reason: 'method_change',
+        read: () => readCode(body(req).code),
+        rerender: (status, error) => renderPhoneConfirm(req, res, who, status, error),
+      });
+      if (!right) return;
       const saved = await accounts.saveSmsEnrolment(who.userId, enrolment.sealed, enrolment.last4, current.generation);
       await changed(req, res, who, saved, current.method);
     }),
@@ -478,19 +402,12 @@ export function registerSettingsRoutes(
         res.redirect(303, `${settingsPath}/method/sms`);
         return;
       }
-      const locked = await attempts.lockedSeconds(who.userId);
-      if (locked > 0) {
-        renderLocked(req, res, locked);
-        return;
-      }
-      try {
-        await challenge.send(who.state, config.secrets.open(enrolment.sealed, who.userId), 'settings', config.i18n.localeOf(req));
-      } catch (error) {
-        if (!isSmsSendRefusal(error)) throw error;
-        if (error.retryAfterSeconds !== undefined) res.set('Retry-After', String(error.retryAfterSeconds));
-        await renderPhoneConfirm(req, res, who, error.status, errorFor(error));
-        return;
-      }
+      const sent = await sendCodeUnlessLocked({
+        req, res, userId: who.userId,
+        send: () => challenge.send(who.state, config.secrets.open(enrolment.sealed, who.userId), 'settings', config.i18n.localeOf(req)),
+        refused: (status, error) => renderPhoneConfirm(req, res, who, status, errorFor(error)),
+      });
+      if (!sent) return;
       res.redirect(303, `${settingsPath}/method/sms/confirm`);
     }),
   );

@@ -1,46 +1,23 @@
 import type { Request, Response, Router } from 'express';
 import type { Config } from '../options.js';
-import { TwoFactorError, isTwoFactorError } from '../errors.js';
+import { TwoFactorError } from '../errors.js';
 import type { Accounts } from '../flow/account.js';
-import type { AttemptLimiter } from '../flow/attempts.js';
 import type { SecondFactorSession } from '../flow/session.js';
-import { isSmsSendRefusal, type SmsChallenge } from '../flow/sms-challenge.js';
-import { maskPhone, normaliseUsPhone, type PhoneProblem } from '../factors/phone.js';
-import type { SmsCheck, SmsCodes } from '../factors/sms.js';
+import type { SmsChallenge } from '../flow/sms-challenge.js';
+import { maskPhone, normaliseUsPhone } from '../factors/phone.js';
+import type { SmsCodes } from '../factors/sms.js';
 import type { UserRecord } from '../store/types.js';
+import type { CodeChecks } from './code-check.js';
 import { asyncHandler } from './http.js';
 import { readCode, readField } from './input.js';
-import { errorMessageKey, type MessageKey } from './messages.js';
-import type { PageData, Render } from './render.js';
+import { errorMessageKey } from './messages.js';
+import { errorFor, phoneProblemKeys, type PageError } from './page-errors.js';
+import type { Render } from './render.js';
 
 interface Pending {
   readonly state: SecondFactorSession;
   readonly userId: string;
   readonly user: Express.User;
-}
-
-type PageError = NonNullable<PageData['error']>;
-
-const phoneProblemKeys: Readonly<Record<PhoneProblem, MessageKey>> = {
-  missing: 'phone.error.missing',
-  invalid: 'phone.error.invalid',
-  not_us: 'phone.error.notUs',
-  short_code: 'phone.error.shortCode',
-  premium: 'phone.error.premium',
-  toll_free: 'phone.error.tollFree',
-  special: 'phone.error.special',
-};
-
-const checkKeys: Readonly<Record<Exclude<SmsCheck, 'ok'>, MessageKey>> = {
-  wrong: 'error.invalid_code',
-  expired: 'sms.error.expired',
-  spent: 'sms.error.spent',
-  none: 'sms.error.none',
-};
-
-function errorFor(error: TwoFactorError): PageError {
-  const seconds = error.retryAfterSeconds;
-  return { key: errorMessageKey(error.code), ...(seconds === undefined ? {} : { params: { seconds, minutes: Math.ceil(seconds / 60) } }) };
 }
 
 /** A send that was refused or failed: nothing the person typed is wrong, so no field is marked invalid. */
@@ -59,19 +36,19 @@ export function registerSmsRoutes(
   deps: {
     config: Config;
     accounts: Accounts;
-    attempts: AttemptLimiter;
     render: Render;
     codes: SmsCodes;
     challenge: SmsChallenge;
     requirePending: (req: Request) => Promise<Pending>;
-    renderLocked: (req: Request, res: Response, seconds: number) => void;
+    codeChecks: CodeChecks;
     /** Ends a confirmed enrolment: signs in, or asks to sign in again (policy). */
     finishEnrolment: (req: Request, res: Response) => Promise<void>;
     /** pending -> done after a verified code (and the device remembered, when asked). */
     complete: (req: Request, res: Response, record: UserRecord) => Promise<void>;
   },
 ) {
-  const { config, accounts, attempts, render, codes, challenge, requirePending, renderLocked } = deps;
+  const { config, accounts, render, codes, challenge, requirePending } = deps;
+  const { checkSmsCode, sendCodeUnlessLocked } = deps.codeChecks;
   const base = config.basePath;
   const codeMinutes = Math.ceil(config.smsCodeTtlSeconds / 60);
 
@@ -90,21 +67,6 @@ export function registerSmsRoutes(
     };
   }
 
-  /**
-   * Counts the attempt against the account (a wrong SMS code is a failed attempt like any
-   * other, however many codes were sent) and checks the code for this session and number.
-   */
-  async function attemptCode(pending: Pending, phone: string, code: string, reason?: string) {
-    const { userId, state } = pending;
-    let result = 'none' as SmsCheck;
-    const outcome = await attempts.attempt(
-      userId,
-      async () => (result = await codes.check(userId, { binding: state.sms?.binding, phone }, code)) === 'ok',
-      (locked) => config.emit({ type: locked ? 'locked' : 'failed', userId, method: 'sms', ...(reason ? { reason } : {}) }),
-    );
-    return { outcome, error: { key: checkKeys[result === 'ok' ? 'wrong' : result] } };
-  }
-
   async function renderVerify(req: Request, res: Response, pending: Pending, record: UserRecord, status = 200, error?: PageError) {
     render(req, res, status, 'verify-sms', { title: 'page.title.verify', ...(await codePage(pending, record.phoneLast4, error)) });
   }
@@ -116,12 +78,6 @@ export function registerSmsRoutes(
 
   const renderPhoneForm = (req: Request, res: Response, status = 200, phoneValue = '', error?: PageError) =>
     render(req, res, status, 'enrol-sms', { title: 'page.title.enrolSms', phoneValue, ...(error ? { error } : {}) });
-
-  /** A refused or failed send, on the page the person was on: 429 with Retry-After, or 502. */
-  function refusalStatus(res: Response, error: TwoFactorError): number {
-    if (error.retryAfterSeconds !== undefined) res.set('Retry-After', String(error.retryAfterSeconds));
-    return error.status;
-  }
 
   // --- enrolment -------------------------------------------------------------------------
 
@@ -162,18 +118,12 @@ export function registerSmsRoutes(
         renderPhoneForm(req, res, 400, typed ?? '', { key: phoneProblemKeys[phone.problem] });
         return;
       }
-      const locked = await attempts.lockedSeconds(userId);
-      if (locked > 0) {
-        renderLocked(req, res, locked);
-        return;
-      }
-      try {
-        await challenge.send(state, phone.e164, 'enrolment', config.i18n.localeOf(req));
-      } catch (error) {
-        if (!isSmsSendRefusal(error)) throw error;
-        renderPhoneForm(req, res, refusalStatus(res, error), typed ?? '', sendErrorFor(error));
-        return;
-      }
+      const sent = await sendCodeUnlessLocked({
+        req, res, userId,
+        send: () => challenge.send(state, phone.e164, 'enrolment', config.i18n.localeOf(req)),
+        refused: (status, error) => renderPhoneForm(req, res, status, typed ?? '', sendErrorFor(error)),
+      });
+      if (!sent) return;
       // The number joins the pending enrolment only once a code went to it; it reaches the
       // account only when that code comes back.
       state.enrolment = { method: 'sms', sealed: config.secrets.seal(phone.e164, userId), last4: phone.last4 };
@@ -209,23 +159,13 @@ export function registerSmsRoutes(
       }
       const { method, generation } = await accounts.standing(userId);
       if (method) throw new TwoFactorError('forbidden', 'already enrolled');
-      let code: string;
-      try {
-        code = readCode((req.body as Record<string, unknown>).code);
-      } catch (error) {
-        if (!isTwoFactorError(error)) throw error;
-        await renderConfirm(req, res, pending, 400, errorFor(error));
-        return;
-      }
-      const { outcome, error } = await attemptCode(pending, config.secrets.open(enrolment.sealed, userId), code, 'enrolment');
-      if (!outcome.ok) {
-        if (outcome.lockedSeconds > 0) {
-          renderLocked(req, res, outcome.lockedSeconds);
-          return;
-        }
-        await renderConfirm(req, res, pending, 401, error);
-        return;
-      }
+      const phone = config.secrets.open(enrolment.sealed, userId);
+      const right = await checkSmsCode({
+        req, res, state, userId, phone, reason: 'enrolment',
+        read: () => readCode((req.body as Record<string, unknown>).code),
+        rerender: (status, error) => renderConfirm(req, res, pending, status, error),
+      });
+      if (!right) return;
       await accounts.saveSmsEnrolment(userId, enrolment.sealed, enrolment.last4, generation);
       delete state.enrolment;
       config.emit({ type: 'enrolled', userId, method: 'sms' });
@@ -253,20 +193,13 @@ export function registerSmsRoutes(
         res.redirect(303, base);
         return;
       }
-      const locked = await attempts.lockedSeconds(userId);
-      if (locked > 0) {
-        renderLocked(req, res, locked);
-        return;
-      }
-      try {
-        await challenge.send(state, phone, 'resend', config.i18n.localeOf(req));
-      } catch (error) {
-        if (!isSmsSendRefusal(error)) throw error;
-        const status = refusalStatus(res, error);
-        if (onVerify) await renderVerify(req, res, pending, record!, status, sendErrorFor(error));
-        else await renderConfirm(req, res, pending, status, sendErrorFor(error));
-        return;
-      }
+      const sent = await sendCodeUnlessLocked({
+        req, res, userId,
+        send: () => challenge.send(state, phone, 'resend', config.i18n.localeOf(req)),
+        refused: (status, error) =>
+          onVerify ? renderVerify(req, res, pending, record!, status, sendErrorFor(error)) : renderConfirm(req, res, pending, status, sendErrorFor(error)),
+      });
+      if (!sent) return;
       res.redirect(303, onVerify ? `${base}/verify` : `${base}/enrol/sms/confirm`);
     }),
   );
@@ -283,23 +216,13 @@ export function registerSmsRoutes(
     async checkVerifyCode(req: Request, res: Response, pending: Pending, record: UserRecord): Promise<void> {
       const { userId } = pending;
       if (!record.phone) throw new TwoFactorError('store_unavailable', 'an SMS enrolment without a phone number');
-      let code: string;
-      try {
-        code = readCode((req.body as Record<string, unknown>).code);
-      } catch (error) {
-        if (!isTwoFactorError(error)) throw error;
-        await renderVerify(req, res, pending, record, 400, errorFor(error));
-        return;
-      }
-      const { outcome, error } = await attemptCode(pending, config.secrets.open(record.phone, userId), code);
-      if (!outcome.ok) {
-        if (outcome.lockedSeconds > 0) {
-          renderLocked(req, res, outcome.lockedSeconds);
-          return;
-        }
-        await renderVerify(req, res, pending, record, 401, error);
-        return;
-      }
+      const phone = config.secrets.open(record.phone, userId);
+      const right = await checkSmsCode({
+        req, res, state: pending.state, userId, phone,
+        read: () => readCode((req.body as Record<string, unknown>).code),
+        rerender: (status, error) => renderVerify(req, res, pending, record, status, error),
+      });
+      if (!right) return;
       config.emit({ type: 'verified', userId, method: 'sms' });
       await deps.complete(req, res, record);
     },

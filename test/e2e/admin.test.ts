@@ -1,45 +1,26 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'mocha';
-import type { Browser } from 'playwright-core';
+import { describe, it } from 'mocha';
 import {
+  e2eSuite,
   enrolAuthenticatorInBrowser,
   enrolAuthenticatorOverHttp,
   heading,
   Journey,
-  launchBrowser,
   signInWithPassword,
-  startE2ePortal,
-  startE2eRedis,
-  type E2ePortal,
-  type E2eRedis,
 } from './helpers.js';
 
 describe('browser journeys: admin reset', function () {
   this.timeout(60_000);
-  let browser: Browser;
-  let redis: E2eRedis;
-  let portal: E2ePortal;
-
-  before(async () => {
-    browser = await launchBrowser();
-    redis = await startE2eRedis();
-    portal = await startE2ePortal(redis, { prefix: 'e2e-admin:' });
-  });
-
-  after(async () => {
-    await browser?.close();
-    await portal?.stop();
-    await redis?.stop();
-  });
+  const e2e = e2eSuite({ prefix: 'e2e-admin:' });
 
   /** Names in the first column of the admin list. */
   const listedNames = async (journey: Journey) =>
     (await journey.page.locator('table.sf-table tbody th[scope="row"]').allInnerTexts()).map((cell) => cell.split('\n')[0]!.trim());
 
   it('5. a bot admin finds a person, resets their 2FA after a confirmation that names them, and their next sign-in enrols again', async () => {
-    await enrolAuthenticatorOverHttp(portal.url, 'southpaw.ops');
+    await enrolAuthenticatorOverHttp(e2e.portal.url, 'southpaw.ops');
 
-    const admin = await Journey.open(browser, portal.url);
+    const admin = await Journey.open(e2e.browser, e2e.portal.url);
     const { page } = admin;
     try {
       await signInWithPassword(admin, 'bot.admin');
@@ -69,7 +50,7 @@ describe('browser journeys: admin reset', function () {
       await admin.close();
     }
 
-    const sue = await Journey.open(browser, portal.url);
+    const sue = await Journey.open(e2e.browser, e2e.portal.url);
     try {
       await signInWithPassword(sue, 'southpaw.ops');
       assert.equal(sue.path, '/2fa/enrol', 'after the reset, the next sign-in asks to enrol');
@@ -81,7 +62,7 @@ describe('browser journeys: admin reset', function () {
   });
 
   it('5. a partner admin neither sees nor reaches another firm’s people', async () => {
-    const partner = await Journey.open(browser, portal.url);
+    const partner = await Journey.open(e2e.browser, e2e.portal.url);
     const { page } = partner;
     try {
       await signInWithPassword(partner, 'northwind.admin');

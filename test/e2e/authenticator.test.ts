@@ -1,42 +1,23 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { after, before, describe, it } from 'mocha';
-import type { Browser } from 'playwright-core';
+import { describe, it } from 'mocha';
 import {
   appCode,
+  e2eSuite,
   enrolAuthenticatorOverHttp,
   heading,
   Journey,
   keyOnPage,
-  launchBrowser,
   signInWithPassword,
-  startE2ePortal,
-  startE2eRedis,
   wrongCode,
-  type E2ePortal,
-  type E2eRedis,
 } from './helpers.js';
 
 describe('browser journeys: the authenticator app (required mode)', function () {
   this.timeout(60_000);
-  let browser: Browser;
-  let redis: E2eRedis;
-  let portal: E2ePortal;
-
-  before(async () => {
-    browser = await launchBrowser();
-    redis = await startE2eRedis();
-    portal = await startE2ePortal(redis, { prefix: 'e2e-totp:' });
-  });
-
-  after(async () => {
-    await browser?.close();
-    await portal?.stop();
-    await redis?.stop();
-  });
+  const e2e = e2eSuite({ prefix: 'e2e-totp:' });
 
   it('1. first sign-in, with the keyboard alone: chooses the app, types the key, confirms, saves the recovery codes, reaches the dashboard', async () => {
-    const journey = await Journey.open(browser, portal.url);
+    const journey = await Journey.open(e2e.browser, e2e.portal.url);
     const { page } = journey;
     try {
       await signInWithPassword(journey, 'acme.ops', { screenshot: 'authenticator-1-choose' }, { keyboard: true });
@@ -89,8 +70,8 @@ describe('browser journeys: the authenticator app (required mode)', function () 
     const how = javaScriptEnabled ? 'with the keyboard alone' : 'with scripts off';
     it(`2. next sign-in, ${how}: a wrong app code gets a clear alert and keeps the field ready, the right one signs in`, async () => {
       const username = javaScriptEnabled ? 'northwind.ops' : 'southpaw.ops';
-      const { key } = await enrolAuthenticatorOverHttp(portal.url, username);
-      const journey = await Journey.open(browser, portal.url, { javaScriptEnabled });
+      const { key } = await enrolAuthenticatorOverHttp(e2e.portal.url, username);
+      const journey = await Journey.open(e2e.browser, e2e.portal.url, { javaScriptEnabled });
       const { page } = journey;
       try {
         await signInWithPassword(journey, username, {}, { keyboard: javaScriptEnabled });
@@ -129,9 +110,9 @@ describe('browser journeys: the authenticator app (required mode)', function () 
   }
 
   it('2. without the phone: a wrong recovery code gets an alert, a saved one signs in and opens the settings', async () => {
-    const { recoveryCodes } = await enrolAuthenticatorOverHttp(portal.url, 'bot.ops');
+    const { recoveryCodes } = await enrolAuthenticatorOverHttp(e2e.portal.url, 'bot.ops');
     assert.equal(recoveryCodes.length, 10, 'the enrolment showed ten recovery codes');
-    const journey = await Journey.open(browser, portal.url);
+    const journey = await Journey.open(e2e.browser, e2e.portal.url);
     const { page } = journey;
     try {
       await signInWithPassword(journey, 'bot.ops');

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'mocha';
-import type { Browser } from 'playwright-core';
-import { failingFindings, Journey, launchBrowser, runAxe, startE2ePortal, startE2eRedis, type E2ePortal, type E2eRedis } from './helpers.js';
+import { describe, it } from 'mocha';
+import { failingFindings, e2eSuite, Journey, launchBrowser, runAxe } from './helpers.js';
 
 /**
  * The checks the journeys rely on, shown to fail where they should: a journey that passes
@@ -9,21 +8,7 @@ import { failingFindings, Journey, launchBrowser, runAxe, startE2ePortal, startE
  */
 describe('browser journeys: the checks themselves', function () {
   this.timeout(60_000);
-  let browser: Browser;
-  let redis: E2eRedis;
-  let portal: E2ePortal;
-
-  before(async () => {
-    browser = await launchBrowser();
-    redis = await startE2eRedis();
-    portal = await startE2ePortal(redis, { prefix: 'harness:' });
-  });
-
-  after(async () => {
-    await browser?.close();
-    await portal?.stop();
-    await redis?.stop();
-  });
+  const e2e = e2eSuite({ prefix: 'harness:' });
 
   it('fails with a message that says how to get Chromium when it cannot be launched', async () => {
     await assert.rejects(launchBrowser('/nonexistent/chromium'), (error: Error) => {
@@ -34,7 +19,7 @@ describe('browser journeys: the checks themselves', function () {
   });
 
   it('serves the portal with a strict Content Security Policy: no inline script or style, nothing from elsewhere', async () => {
-    const response = await fetch(`${portal.url}/login`);
+    const response = await fetch(`${e2e.portal.url}/login`);
     const policy = response.headers.get('content-security-policy') ?? '';
     const directive = (name: string) => policy.split(';').find((d) => d.trim().startsWith(`${name} `))?.trim();
     assert.equal(directive('default-src'), "default-src 'self'");
@@ -46,7 +31,7 @@ describe('browser journeys: the checks themselves', function () {
   });
 
   it('reports a page with an unlabelled field, an image without text and low-contrast text as failing axe', async () => {
-    const context = await browser.newContext();
+    const context = await e2e.browser.newContext();
     try {
       const page = await context.newPage();
       await page.setContent('<!doctype html><html lang="en"><title>Bad</title><main><h1>Bad</h1><input name="code"><img src="data:image/gif;base64,R0lGODlhAQABAAAAACw="><p style="color: #bbb; background: #fff">Faint</p></main></html>');
@@ -59,11 +44,11 @@ describe('browser journeys: the checks themselves', function () {
 
   for (const javaScriptEnabled of [true, false]) {
     it(`catches an inline style${javaScriptEnabled ? ' and an inline script' : ''} under the portal's policy (scripts ${javaScriptEnabled ? 'on' : 'off'})`, async () => {
-      const policy = (await fetch(`${portal.url}/login`)).headers.get('content-security-policy')!;
-      const journey = await Journey.open(browser, portal.url, { javaScriptEnabled });
+      const policy = (await fetch(`${e2e.portal.url}/login`)).headers.get('content-security-policy')!;
+      const journey = await Journey.open(e2e.browser, e2e.portal.url, { javaScriptEnabled });
       try {
         // A page of the portal's origin with the portal's policy, and what that policy forbids.
-        await journey.context.route(`${portal.url}/made-to-fail`, (route) =>
+        await journey.context.route(`${e2e.portal.url}/made-to-fail`, (route) =>
           route.fulfill({
             status: 200,
             headers: { 'content-type': 'text/html', 'content-security-policy': policy },
@@ -84,10 +69,10 @@ describe('browser journeys: the checks themselves', function () {
   }
 
   it('fails a journey whose page was loaded without being checked', async () => {
-    const journey = await Journey.open(browser, portal.url);
+    const journey = await Journey.open(e2e.browser, e2e.portal.url);
     try {
       await journey.visit('/login');
-      await journey.page.goto(`${portal.url}/login?failed=1`);
+      await journey.page.goto(`${e2e.portal.url}/login?failed=1`);
       await assert.rejects(journey.visit('/login'), /every page the journey loads is checked/);
     } finally {
       await journey.context.close();

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { after, before } from 'mocha';
 import { generateSync } from 'otplib';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { createClient, type RedisClientType } from 'redis';
@@ -123,6 +124,41 @@ export async function startE2ePortal(
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+/**
+ * For a describe block: a browser, a Redis server and a portal on it for its tests, all stopped
+ * after them. `browser` and `portal` are there once `before` ran.
+ */
+export function e2eSuite(options: Parameters<typeof startE2ePortal>[1]): { readonly browser: Browser; readonly portal: E2ePortal } {
+  let browser: Browser | undefined;
+  let redis: E2eRedis | undefined;
+  let portal: E2ePortal | undefined;
+
+  before(async () => {
+    browser = await launchBrowser();
+    redis = await startE2eRedis();
+    portal = await startE2ePortal(redis, options);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await portal?.stop();
+    await redis?.stop();
+  });
+
+  const ready = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the browser and portal are started in a before hook');
+    return value;
+  };
+  return {
+    get browser() {
+      return ready(browser);
+    },
+    get portal() {
+      return ready(portal);
+    },
   };
 }
 

@@ -1,31 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'mocha';
-import type { Browser } from 'playwright-core';
-import { enrolAuthenticatorInBrowser, heading, Journey, launchBrowser, signInWithPassword, startE2ePortal, startE2eRedis, type E2ePortal, type E2eRedis } from './helpers.js';
+import { describe, it } from 'mocha';
+import { enrolAuthenticatorInBrowser, e2eSuite, heading, Journey, signInWithPassword } from './helpers.js';
 
 describe('browser journeys: optional mode', function () {
   this.timeout(60_000);
-  let browser: Browser;
-  let redis: E2eRedis;
-  let portal: E2ePortal;
-
-  before(async () => {
-    browser = await launchBrowser();
-    redis = await startE2eRedis();
-    portal = await startE2ePortal(redis, {
-      prefix: 'e2e-optional:',
-      secondFactor: { policy: { mode: 'optional', roleModes: { 'bot-admin': 'required', 'partner-admin': 'required' } } },
-    });
-  });
-
-  after(async () => {
-    await browser?.close();
-    await portal?.stop();
-    await redis?.stop();
+  const e2e = e2eSuite({
+    prefix: 'e2e-optional:',
+    secondFactor: { policy: { mode: 'optional', roleModes: { 'bot-admin': 'required', 'partner-admin': 'required' } } },
   });
 
   it('4. "Skip for now" signs in, the next sign-in goes straight in; "Enable 2FA" signs out and the next sign-in enrols', async () => {
-    const journey = await Journey.open(browser, portal.url);
+    const journey = await Journey.open(e2e.browser, e2e.portal.url);
     const { page } = journey;
     const main = () => page.locator('main').innerText();
     try {

@@ -1,29 +1,14 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, it } from 'mocha';
-import type { Browser } from 'playwright-core';
-import { eventually, heading, Journey, launchBrowser, signInWithPassword, startE2ePortal, startE2eRedis, type E2ePortal, type E2eRedis } from './helpers.js';
+import { describe, it } from 'mocha';
+import { e2eSuite, eventually, heading, Journey, signInWithPassword } from './helpers.js';
 
 /** Short, so a journey can wait it out; long enough to try a resend inside it on a slow machine. */
 const COOLDOWN_SECONDS = 8;
 
 describe('browser journeys: text messages (US numbers)', function () {
   this.timeout(90_000);
-  let browser: Browser;
-  let redis: E2eRedis;
-  let portal: E2ePortal;
-
-  before(async () => {
-    browser = await launchBrowser();
-    redis = await startE2eRedis();
-    portal = await startE2ePortal(redis, { prefix: 'e2e-sms:', secondFactor: { resendCooldownSeconds: COOLDOWN_SECONDS } });
-  });
-
-  after(async () => {
-    await browser?.close();
-    await portal?.stop();
-    await redis?.stop();
-  });
+  const e2e = e2eSuite({ prefix: 'e2e-sms:', secondFactor: { resendCooldownSeconds: COOLDOWN_SECONDS } });
 
   for (const javaScriptEnabled of [true, false]) {
     const username = javaScriptEnabled ? 'acme.ops' : 'globex.ops';
@@ -33,10 +18,10 @@ describe('browser journeys: text messages (US numbers)', function () {
     const shot = (name: string) => (javaScriptEnabled ? { screenshot: `text-${name}` } : {});
 
     it(`3. enrols (415) 555-${last4}, then signs in with a texted code; Resend waits out its cooldown, in the browser and on the server (${how})`, async () => {
-      const journey = await Journey.open(browser, portal.url, { javaScriptEnabled });
+      const journey = await Journey.open(e2e.browser, e2e.portal.url, { javaScriptEnabled });
       const { page } = journey;
       const resend = page.getByRole('button', { name: /^Send a new code/ });
-      const codesTo = () => portal.sms.sent.filter((m) => m.to === number).length;
+      const codesTo = () => e2e.portal.sms.sent.filter((m) => m.to === number).length;
       /** The page shows the masked number and never the whole one. */
       const assertMasked = async () => {
         const text = await page.locator('main').innerText();
@@ -57,7 +42,7 @@ describe('browser journeys: text messages (US numbers)', function () {
         assert.equal(codesTo(), 1, 'one text went to the number');
         await assertMasked();
         assert.equal(await journey.focused(), 'input#code', 'the code field has the focus');
-        await page.getByLabel('6-digit code').fill(portal.sms.lastCode(number));
+        await page.getByLabel('6-digit code').fill(e2e.portal.sms.lastCode(number));
         await journey.navigate(() => page.getByRole('button', { name: 'Confirm and continue' }).click());
         assert.equal(await heading(page), 'Save your recovery codes');
         await journey.navigate(() => page.getByRole('button', { name: /continue/i }).click());
@@ -105,7 +90,7 @@ describe('browser journeys: text messages (US numbers)', function () {
         assert.equal(journey.path, '/2fa/verify');
         assert.equal(codesTo(), 3, 'a new code was texted');
         await assertMasked();
-        await page.getByLabel('6-digit code').fill(portal.sms.lastCode(number));
+        await page.getByLabel('6-digit code').fill(e2e.portal.sms.lastCode(number));
         await journey.navigate(() => page.getByRole('button', { name: 'Verify' }).click());
         assert.equal(journey.path, '/dashboard');
         assert.match(await page.locator('main').innerText(), /second factor \(text message\)/);
