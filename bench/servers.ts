@@ -3,36 +3,38 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/helpers/redis.js';
 import type { PasswordCheck } from './app.js';
 
+/** The apps of one bench server process (see server.ts). */
 export interface BenchServer {
-  readonly url: string;
-  readonly variant: 'bundle' | 'baseline';
-  /** CPU seconds (user + system, all threads) the app process has used so far. */
+  /** One base URL per app, in the order asked for. */
+  readonly urls: readonly string[];
+  /** CPU seconds (user + system, all threads) the process has used so far. */
   cpuSeconds(): Promise<number>;
-  /** Sets the password check of later logins. */
+  /** Sets the password check of later logins, in every app. */
   usePasswordCheck(check: PasswordCheck): Promise<void>;
   stop(): Promise<void>;
 }
 
 const serverScript = fileURLToPath(new URL('./server.ts', import.meta.url));
 
-/** Starts one benchmarked app in a child process (its own event loop) and waits until it listens. */
+/** Starts the apps in one child process and waits until they all listen. */
 export async function startBenchServer(options: {
-  variant: 'bundle' | 'baseline';
+  apps: readonly ('bundle' | 'baseline')[];
   redisUrl: string;
   encryptionKey: string;
-  /** Pin the app process to this CPU (Linux `taskset`), or run it wherever the OS puts it. */
+  /** Pin the process to this CPU (Linux `taskset`), or run it wherever the OS puts it. */
   cpu?: number | undefined;
 }): Promise<BenchServer> {
-  const port = await freePort();
+  const ports: number[] = [];
+  for (const _ of options.apps) ports.push(await freePort());
   const command = [process.execPath, '--import', 'tsx', serverScript];
   const pinned = options.cpu === undefined ? command : ['taskset', '-c', String(options.cpu), ...command];
   const child: ChildProcess = spawn(pinned[0]!, pinned.slice(1), {
     env: {
       ...process.env,
       NODE_ENV: 'production',
-      PORT: String(port),
+      APPS: options.apps.join(','),
+      PORTS: ports.join(','),
       REDIS_URL: options.redisUrl,
-      BENCH_VARIANT: options.variant,
       ENCRYPTION_KEY: options.encryptionKey,
     },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
@@ -41,7 +43,7 @@ export async function startBenchServer(options: {
   process.once('exit', kill);
 
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`bench server (${options.variant}) did not start in 30 s`)), 30_000);
+    const timer = setTimeout(() => reject(new Error('bench server did not start in 30 s')), 30_000);
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
@@ -52,7 +54,7 @@ export async function startBenchServer(options: {
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`bench server (${options.variant}) exited with code ${code}: ${out}`));
+      reject(new Error(`bench server exited with code ${code}: ${out}`));
     });
   });
   child.removeAllListeners('exit');
@@ -69,8 +71,7 @@ export async function startBenchServer(options: {
     });
 
   return {
-    url: `http://127.0.0.1:${port}`,
-    variant: options.variant,
+    urls: ports.map((port) => `http://127.0.0.1:${port}`),
     async cpuSeconds() {
       const { cpu } = await ask<{ cpu: NodeJS.CpuUsage }>('cpu');
       return (cpu.user + cpu.system) / 1e6;
