@@ -94,8 +94,8 @@ export { seedRolePreset, validateRoleRules, canReset, canSee, canAdminister, par
 export { TwoFactorError, ErrorCodes, type ErrorCode } from './errors.js';
 export type { TwoFactorEvent, TwoFactorEventType, Logger } from './events.js';
 export type { TwoFactorStore, UserRecord, FactorMethod, LimiterOptions } from './store/types.js';
-export { MemoryStore } from './store/memory.js';
-export { RedisStore } from './store/redis.js';
+export { MemoryStore, type MemoryStoreOptions } from './store/memory.js';
+export { RedisStore, type RedisStoreOptions, type RedisStoreClient } from './store/redis.js';
 export type { SmsSender } from './sms/types.js';
 export { consoleSender } from './sms/console.js';
 export { messageBirdSender, type MessageBirdSenderOptions } from './sms/messagebird.js';
