@@ -21,7 +21,7 @@ const run = promisify(execFile);
 const smoke = process.argv.includes('--smoke') || process.env.BENCH_SMOKE === '1';
 const plan = smoke
   ? { connections: 4, warmupSeconds: 0.3, rounds: 2, roundSeconds: 0.5, commandSample: 200, flowConcurrency: 2, flowRounds: 1, flowSeconds: 0.5, pbkdf2Rounds: 1, pbkdf2Seconds: 2, flowPool: 400, commandSignIns: 4, enrolled: 200, pending: 2_000, pendingTtl: 1 }
-  : { connections: 32, warmupSeconds: 3, rounds: 16, roundSeconds: 1, commandSample: 5_000, flowConcurrency: 16, flowRounds: 3, flowSeconds: 4, pbkdf2Rounds: 2, pbkdf2Seconds: 8, flowPool: 15_000, commandSignIns: 50, enrolled: 10_000, pending: 100_000, pendingTtl: 3 };
+  : { connections: 32, warmupSeconds: 3, rounds: 16, roundSeconds: 1, commandSample: 5_000, flowConcurrency: 16, flowRounds: 3, flowSeconds: 4, pbkdf2Rounds: 4, pbkdf2Seconds: 4, flowPool: 15_000, commandSignIns: 50, enrolled: 10_000, pending: 100_000, pendingTtl: 3 };
 
 const ENCRYPTION_KEY = 'b'.repeat(64);
 type Client = RedisClientType<any, any, any, any, any>;
@@ -30,7 +30,11 @@ type Variant = 'bundle' | 'baseline';
 const log = (message: string) => console.error(`bench: ${message}`);
 const ratio = (a: number, b: number) => (b === 0 ? 0 : a / b);
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)] ?? 0;
+const median = (values: readonly number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length / 2;
+  return sorted.length === 0 ? 0 : Number.isInteger(middle) ? (sorted[middle - 1]! + sorted[middle]!) / 2 : sorted[Math.floor(middle)]!;
+};
 /** Lets requests still in flight (and their Redis commands) finish before a counter is read. */
 const settle = () => sleep(500);
 
@@ -64,7 +68,7 @@ interface Results {
   readonly commands: { readonly baseline: Map<string, number>; readonly bundle: Map<string, number> };
   readonly flow: Record<'pbkdf2' | 'plain', Compared<FlowResult & Measured>>;
   readonly signInCommands: { readonly baseline: number; readonly bundle: number };
-  readonly redisMemory: { readonly users: number; readonly bytesPerUser: number; readonly usedMemoryPerUser: number; readonly keys: readonly string[]; readonly shortLivedKeys: readonly string[] };
+  readonly redisMemory: { readonly users: number; readonly bytesPerUser: number; readonly usedMemoryPerUser: number; readonly keys: readonly string[]; readonly shortLivedKeys: readonly string[]; readonly recordJsonBytes: number; readonly recordFields: readonly string[] };
   readonly memoryStore: { pending: number; ttlSeconds: number; writeSeconds: number; baseline: number; peak: number; after: number; entriesAtPeak: number; entriesAfter: number };
 }
 
@@ -197,8 +201,8 @@ async function countCommands(redis: Client, work: () => Promise<number>): Promis
   return { commands, count };
 }
 
-async function rowThree(servers: Record<Variant, App>, pool: EnrolledUser[], rounds: number, seconds: number) {
-  const options = { concurrency: plan.flowConcurrency, warmupSeconds: Math.min(2, plan.warmupSeconds), seconds };
+async function rowThree(servers: Record<Variant, App>, pool: EnrolledUser[], rounds: number, seconds: number, warmupSeconds: number) {
+  const options = { concurrency: plan.flowConcurrency, warmupSeconds, seconds };
   const results: { bundle: FlowResult & Measured; baseline: FlowResult & Measured }[] = [];
   // Every sign-in a batch started has ended when signIns resolves: all of them count against
   // the CPU time, those in the window against the wall time.
@@ -263,6 +267,8 @@ async function rowFour(redis: Client, template: EnrolmentTemplate) {
     bytesPerUser: bytes / users.length,
     usedMemoryPerUser: (after - before) / users.length,
     keys: keyNames.map((key) => key.replace(`{${template.userId}}`, '{id}')),
+    recordJsonBytes: Buffer.byteLength(JSON.stringify(template.record)),
+    recordFields: Object.keys(template.record),
     shortLivedKeys: template.shortLivedKeys.map((key) => key.replace(`{${template.userId}}`, '{id}')),
   };
 }
@@ -313,12 +319,12 @@ async function main(): Promise<void> {
 
     const { verified, control: controlRatio, commands } = await rowsOneAndTwo(redis, { bundle: bundle!, baseline: baseline!, control: control! }, template);
     log('row 3: sign-ins, plain password check');
-    const plain = await rowThree({ bundle: bundle!, baseline: baseline! }, pool, plan.flowRounds, plan.flowSeconds);
+    const plain = await rowThree({ bundle: bundle!, baseline: baseline! }, pool, plan.flowRounds, plan.flowSeconds, Math.min(2, plan.warmupSeconds));
     const signInCommandCounts = await signInCommands(redis, { bundle: bundle!, baseline: baseline! }, pool);
 
     log('row 3: sign-ins, PBKDF2 password check');
     await server.usePasswordCheck('pbkdf2');
-    const pbkdf2 = await rowThree({ bundle: bundle!, baseline: baseline! }, pool, plan.pbkdf2Rounds, plan.pbkdf2Seconds);
+    const pbkdf2 = await rowThree({ bundle: bundle!, baseline: baseline! }, pool, plan.pbkdf2Rounds, plan.pbkdf2Seconds, Math.min(1, plan.warmupSeconds));
     await server.stop();
 
     const redisMemory = await rowFour(redis, template);
@@ -382,7 +388,7 @@ function report(r: Results, meta: { redisVersion: string; seconds: number; pinni
     ].join('\n'),
   );
   console.log(`row 2 by command: without ${describeCommands(r.commands.baseline)}; with ${describeCommands(r.commands.bundle)}`);
-  console.log(`row 4 lasting keys per person: ${r.redisMemory.keys.join(', ')}; short-lived after enrolment: ${r.redisMemory.shortLivedKeys.join(', ') || 'none'}`);
+  console.log(`row 4 lasting keys per person: ${r.redisMemory.keys.join(', ')} (record ${r.redisMemory.recordJsonBytes} B of JSON: ${r.redisMemory.recordFields.join(', ')}); short-lived after enrolment: ${r.redisMemory.shortLivedKeys.join(', ') || 'none'}`);
   // For test/bench-smoke.test.ts: every row, as numbers.
   console.log(`BENCH_ROWS ${JSON.stringify({
     smoke,
@@ -421,7 +427,7 @@ function markdown(r: Results, rows: readonly Row[], meta: { redisVersion: string
 
 Figures of one run of \`npm run bench\` (${new Date().toISOString().slice(0, 10)}, ${fmt(meta.seconds)} s) on
 ${cpu.length} × ${cpu[0]?.model.trim() ?? 'CPU'}, ${fmt(totalmem() / 2 ** 30, 1)} GiB, Node ${process.version}, redis-server ${meta.redisVersion}.
-Every ratio compares two apps measured at the same time in the same run. The absolute figures
+Every ratio compares apps measured in the same run, in alternating batches. The absolute figures
 are those of a small shared machine on which the apps, Redis and the load generator share
 ${cpu.length} cores: re-run \`npm run bench\` on your own hardware before sizing from them.
 \`npm run bench -- --smoke\` runs a very short version without targets (it is in \`npm test\`).
@@ -429,7 +435,8 @@ ${cpu.length} cores: re-run \`npm run bench\` on your own hardware before sizing
 ${table}
 
 Row 2 by command: without the bundle ${describeCommands(r.commands.baseline)}; with it ${describeCommands(r.commands.bundle)}.
-Row 4, the lasting keys of an enrolled person: ${r.redisMemory.keys.map((key) => `\`${key}\``).join(', ')}.
+Row 4, the lasting keys of an enrolled person: ${r.redisMemory.keys.map((key) => `\`${key}\``).join(', ')}; the record is
+${fmt(r.redisMemory.recordJsonBytes)} bytes of JSON (${r.redisMemory.recordFields.join(', ')}).
 
 ## How each row is measured
 
