@@ -26,7 +26,9 @@ export interface RedisCluster {
 export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
   const children: ChildProcess[] = [];
   const root = mkdtempSync(join(tmpdir(), 'sf-cluster-'));
+  const killAll = () => children.forEach((child) => child.kill('SIGKILL'));
   const stop = async () => {
+    process.removeListener('exit', killAll);
     await Promise.all(
       children.map(
         (child) =>
@@ -40,7 +42,7 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
     );
     rmSync(root, { recursive: true, force: true });
   };
-  process.once('exit', () => children.forEach((child) => child.kill('SIGKILL')));
+  process.once('exit', killAll);
 
   try {
     const ports: number[] = [];
