@@ -4,9 +4,6 @@ import type { TwoFactorStore } from '../store/types.js';
 /** The portal-wide switch: no second factor, required for everyone, or optional (skip allowed). */
 export type PolicyMode = 'off' | 'required' | 'optional';
 
-/** What applies to one person: the switch, after their role's override. */
-export type EffectiveMode = PolicyMode;
-
 /** Options of the enforcement policy (`policy` in `secondFactor()`). */
 export interface PolicyOptions {
   /**
@@ -97,7 +94,7 @@ export function createPolicy(deps: {
     return { before, after: { mode, generation } };
   }
 
-  function modeFor(state: PolicyState, role: string | undefined): EffectiveMode {
+  function modeFor(state: PolicyState, role: string | undefined): PolicyMode {
     if (state.mode === 'off') return 'off';
     return (role !== undefined && Object.hasOwn(roleModes, role) ? roleModes[role] : undefined) ?? state.mode;
   }

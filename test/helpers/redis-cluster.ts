@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { createClient } from 'redis';
-import { freePort } from './redis.js';
+import { freePort, waitUntilReady } from './redis.js';
 
 const run = promisify(execFile);
 
@@ -68,7 +68,7 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
         child.once('exit', (code) => reject(new Error(`redis-server (cluster node ${i}) exited with code ${code}`)));
       });
       exited.catch(() => {});
-      await Promise.race([ping(port), exited]);
+      await Promise.race([waitUntilReady(port), exited]);
     }
 
     await run('redis-cli', [
@@ -80,23 +80,6 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
   } catch (error) {
     await stop();
     throw error;
-  }
-}
-
-async function ping(port: number): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const client = createClient({ url: `redis://127.0.0.1:${port}`, socket: { reconnectStrategy: false } });
-    client.on('error', () => {});
-    try {
-      await client.connect();
-      await client.ping();
-      await client.close();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not start: ${String(error)}`);
-      await sleep(50);
-    }
   }
 }
 

@@ -77,7 +77,8 @@ export async function startRedis(extraArgs: string[] = []): Promise<RedisServer>
   } satisfies RedisServer;
 }
 
-async function waitUntilReady(port: number): Promise<void> {
+/** Resolves once a redis-server answers PING on the port (10 s at most). */
+export async function waitUntilReady(port: number): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     const client = createClient({ url: `redis://127.0.0.1:${port}`, socket: { reconnectStrategy: false } });
