@@ -1,4 +1,4 @@
-import express, { type ErrorRequestHandler, type RequestHandler, type Router } from 'express';
+import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Router } from 'express';
 import { createPolicyRouter } from './admin/policy-router.js';
 import { createAdminRouter } from './admin/router.js';
 import { createAccounts } from './flow/account.js';
@@ -14,6 +14,7 @@ import { parseOptions, type SecondFactorOptions } from './options.js';
 import type { FactorMethod } from './store/types.js';
 import { createRenderer } from './web/render.js';
 import { createErrorHandler, createUserRouter } from './web/router.js';
+import { createCsrf } from './web/csrf.js';
 
 export interface SecondFactor {
   /** Use right after `passport.authenticate(...)` on your login route. */
@@ -41,6 +42,12 @@ export interface SecondFactor {
    * skipped). One store read; not needed on ordinary requests.
    */
   statusOf(user: Express.User): Promise<SecondFactorStatus>;
+  /**
+   * The session's CSRF token, for forms on the host's own pages that post to the package's
+   * routes (e.g. a sign-out button posting to `${basePath}/logout`): put it in a hidden
+   * `_csrf` field. Needs express-session in front; the same token the package's pages use.
+   */
+  csrfToken(req: Request): string;
 }
 
 /** The router of the admin reset pages: an Express router, mounted by the host. */
@@ -79,12 +86,19 @@ export function secondFactor(options: SecondFactorOptions): SecondFactor {
     return { mode, method: standing.method, skipped: standing.skipped };
   }
 
+  const csrf = createCsrf();
+  function csrfToken(req: Request): string {
+    if (!req.session) throw new TypeError('secondFactor: csrfToken(req) needs express-session in front of this route (req.session is missing)');
+    // Reuses the session's token: the package's own forms stay valid.
+    return csrf.generateToken(req, false);
+  }
+
   const policyRouter = createPolicyRouter({ config, policy, render, handleError });
   const adminRouter = express.Router();
   adminRouter.use('/policy', policyRouter);
   adminRouter.use(createAdminRouter({ config, accounts, attempts, reset: createReset({ config, accounts, attempts }), render, handleError }));
 
-  return Object.freeze({ afterLogin: gate.afterLogin, guard: gate.guard, router, adminRouter, errorHandler: handleError, statusOf });
+  return Object.freeze({ afterLogin: gate.afterLogin, guard: gate.guard, router, adminRouter, errorHandler: handleError, statusOf, csrfToken });
 }
 
 export type { SecondFactorOptions } from './options.js';
