@@ -33,6 +33,18 @@ export const ErrorCodes = {
   FORBIDDEN: 'forbidden',
   /** Nothing (that you may see) is there. */
   NOT_FOUND: 'not_found',
+  /** `req.session` is missing where the package needs it: express-session is not mounted in front. */
+  SESSION_MISSING: 'session_missing',
+  /** The session middleware failed before the request had a session (express-session without a `secret`). */
+  SESSION_MISCONFIGURED: 'session_misconfigured',
+  /** The session middleware's store (the host's, not ours) failed to load the session. */
+  SESSION_STORE_UNAVAILABLE: 'session_store_unavailable',
+  /** `guard` saw a request for the 2FA pages that `router` never handled: guard mounted first. */
+  MOUNT_ORDER: 'mount_order',
+  /** `router` is mounted at another path than the `basePath` option. */
+  BASE_PATH_MISMATCH: 'base_path_mismatch',
+  /** The policy page cannot change the switch: `policy.lockMode` makes the `policy.mode` option win. */
+  POLICY_LOCKED: 'policy_locked',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -53,6 +65,12 @@ const defaultStatus: Record<ErrorCode, number> = {
   invalid_phone: 400,
   forbidden: 403,
   not_found: 404,
+  session_missing: 500,
+  session_misconfigured: 500,
+  session_store_unavailable: 503,
+  mount_order: 500,
+  base_path_mismatch: 500,
+  policy_locked: 409,
 };
 
 /** The one error type of this package: a stable `code` and the HTTP `status` it maps to. */

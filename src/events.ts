@@ -20,7 +20,7 @@ export type TwoFactorEventType =
   | 'policy_changed'
   /** An admin reset the person's second factor (`actorId`: the admin). */
   | 'reset'
-  /** A reset was refused; `reason`: `not_signed_in`, `second_factor_required`, `not_admin`, `csrf`, `not_found`, `forbidden` or `self`. */
+  /** A reset was refused; `reason`: `not_signed_in`, `second_factor_required`, `not_admin`, `csrf`, `not_found`, `forbidden`, `self` or `nothing_to_reset` (never enrolled, never skipped). */
   | 'reset_refused'
   /** An admin cleared the person's lockout. */
   | 'unlocked'

@@ -13,7 +13,9 @@ import { createPolicy, type PolicyMode } from './flow/policy.js';
 import { parseOptions, type SecondFactorOptions } from './options.js';
 import type { FactorMethod } from './store/types.js';
 import { createRenderer } from './web/render.js';
-import { createErrorHandler, createUserRouter } from './web/router.js';
+import { createErrorHandler, createUserRouter, requireSession } from './web/router.js';
+import { answerMisuse, looksLikeRequest, trapMountAsApp } from './web/misuse.js';
+import { createMountChecks, sessionMissing } from './web/self-checks.js';
 import { createCsrf } from './web/csrf.js';
 
 export interface SecondFactor {
@@ -65,8 +67,18 @@ export interface SecondFactorStatus {
 
 /** Creates the second-factor gate. Options are checked here, once; a wrong one throws. */
 export function secondFactor(options: SecondFactorOptions): SecondFactor {
+  // Called by Express as middleware (router.use(secondFactor)): answer that request plainly
+  // instead of throwing into Express, whose default handler prints a stack trace.
+  if (looksLikeRequest(options) && arguments.length >= 2) {
+    answerMisuse(arguments[1]);
+    return undefined as never;
+  }
   const config = parseOptions(options);
-  const policy = createPolicy({ store: config.store, options: config.policy });
+  const policy = createPolicy({ store: config.store, options: config.policy, now: config.now });
+  // secondFactor() is synchronous: the stored switch is read once in the background, to log
+  // the mode in force and where it comes from.
+  void policy.announce(config.logger);
+  const mountChecks = createMountChecks(config.basePath);
   const accounts = createAccounts(config, policy);
   const attempts = createAttemptLimiter(config);
   const render = createRenderer(config);
@@ -77,8 +89,8 @@ export function secondFactor(options: SecondFactorOptions): SecondFactor {
   const smsChallenge = createSmsChallenge(config, smsCodes);
   const recovery = createRecoveryCodes(config);
   const devices = createRememberedDevices(config, policy.rememberDeviceDays);
-  const gate = createGate(config, { policy, accounts, roleOf, handleError, sms: smsChallenge, devices });
-  const router = createUserRouter({ config, gate, accounts, attempts, render, policy, roleOf, smsCodes, smsChallenge, recovery, devices });
+  const gate = createGate(config, { policy, accounts, roleOf, handleError, sms: smsChallenge, devices, mountChecks });
+  const router = createUserRouter({ config, gate, accounts, attempts, render, policy, roleOf, smsCodes, smsChallenge, recovery, devices, mountChecks });
 
   async function statusOf(user: Express.User): Promise<SecondFactorStatus> {
     const standing = await accounts.standing(config.userId(user));
@@ -88,18 +100,22 @@ export function secondFactor(options: SecondFactorOptions): SecondFactor {
 
   const csrf = createCsrf();
   function csrfToken(req: Request): string {
-    if (!req.session) throw new TypeError('secondFactor: csrfToken(req) needs express-session in front of this route (req.session is missing)');
+    if (!req.session) throw sessionMissing('csrfToken(req)');
     // Reuses the session's token: the package's own forms stay valid.
     return csrf.generateToken(req, false);
   }
 
   const policyRouter = createPolicyRouter({ config, policy, render, handleError });
   const adminRouter = express.Router();
+  adminRouter.use(requireSession('adminRouter'));
   adminRouter.use('/policy', policyRouter);
   adminRouter.use(createAdminRouter({ config, accounts, attempts, reset: createReset({ config, accounts, attempts }), render, handleError }));
+  // The session check above answers through the package's page, not the host's error handler.
+  adminRouter.use(handleError);
 
   return Object.freeze({ afterLogin: gate.afterLogin, guard: gate.guard, router, adminRouter, errorHandler: handleError, statusOf, csrfToken });
 }
+trapMountAsApp(secondFactor);
 
 export type { SecondFactorOptions } from './options.js';
 export type { PolicyMode, PolicyOptions } from './flow/policy.js';

@@ -6,7 +6,9 @@ import type { Logger, TwoFactorEvent, TwoFactorEventType } from './events.js';
 import { createSecretBox, decodeEncryptionKey, type SecretBox } from './secrets.js';
 import { MemoryStore } from './store/memory.js';
 import type { TwoFactorStore } from './store/types.js';
-import { consoleSender } from './sms/console.js';
+import { consoleSender, isConsoleSender } from './sms/console.js';
+import { logSendFailures } from './sms/failure-log.js';
+import { looksLikeRequest, usedAsMiddleware } from './web/misuse.js';
 import type { SmsSender } from './sms/types.js';
 import { parseAdminOptions, type AdminConfig, type RoleOptions, type UserDirectory } from './admin/options.js';
 import { policyOptionsSchema, type PolicyOptions } from './flow/policy.js';
@@ -25,7 +27,9 @@ export interface SecondFactorOptions {
    */
   readonly store?: TwoFactorStore;
   /**
-   * Sends text messages. Use `messageBirdSender({...})` in production.
+   * Sends text messages. Use `messageBirdSender({...})` in production: a `consoleSender()`
+   * (the default) is refused there unless `allowConsoleSenderInProduction` is set. A failed
+   * send is logged through `logger`, without the number or the code.
    * @default consoleSender() (prints each message on stdout; development only)
    */
   readonly sms?: SmsSender;
@@ -160,6 +164,12 @@ export interface SecondFactorOptions {
    */
   readonly allowMemoryStoreInProduction?: boolean;
   /**
+   * Lets `consoleSender()` run in production, although it writes every text-message code to
+   * stdout (e.g. a staging system whose log only its testers read).
+   * @default false
+   */
+  readonly allowConsoleSenderInProduction?: boolean;
+  /**
    * The clock, in milliseconds. For tests.
    * @default Date.now
    */
@@ -288,6 +298,7 @@ const schema = z.strictObject({
     .optional(),
   production: z.boolean().optional(),
   allowMemoryStoreInProduction: z.boolean().optional(),
+  allowConsoleSenderInProduction: z.boolean().optional(),
   now: fn(') => milliseconds').optional(),
   users: z.custom<UserDirectory>((value) => typeof value === 'object' && value !== null, { message: 'must be an object with find(id) and search(query, { actor, offset, limit })' }).optional(),
   roles: z.custom<RoleOptions>((value) => typeof value === 'object' && value !== null, { message: 'must be an object with roleOf(user), tenantOf(user) and optional rules' }).optional(),
@@ -353,9 +364,7 @@ export function parseOptions(options: SecondFactorOptions): Config {
     throw invalid('expects an options object, e.g. secondFactor({ issuer: "Acme Portal" })');
   }
   const raw = options as unknown as Record<string, unknown>;
-  if ('method' in raw && 'url' in raw && 'headers' in raw) {
-    throw invalid('was used as middleware; call it first: const twoFactor = secondFactor({...}), then app.use(twoFactor.guard)');
-  }
+  if (looksLikeRequest(raw)) throw usedAsMiddleware();
   const parsed = schema.safeParse(raw);
   if (!parsed.success) throw invalid(explain(parsed.error.issues, raw));
   const o = parsed.data;
@@ -374,6 +383,13 @@ export function parseOptions(options: SecondFactorOptions): Config {
     if (production) throw invalid('option "encryptionKey" is required in production (32 bytes; make one with `openssl rand -base64 32`)');
     logger.warn('second factor: no encryptionKey given; using a random key for this process only (development). Enrolments will not survive a restart.');
     key = randomBytes(32);
+  }
+  const sms = o.sms ?? consoleSender();
+  // Like the memory store: a sender that prints every code to stdout must be chosen on purpose.
+  if (production && isConsoleSender(sms) && !o.allowConsoleSenderInProduction) {
+    throw invalid(
+      `option "sms" ${o.sms ? 'is a consoleSender()' : 'is required'} in production (${o.sms ? 'it' : 'the default consoleSender()'} prints every sign-in code to stdout); pass sms: messageBirdSender({ accessKey, originator }), or set allowConsoleSenderInProduction: true`,
+    );
   }
 
   const onEvent = o.onEvent as SecondFactorOptions['onEvent'];
@@ -400,7 +416,7 @@ export function parseOptions(options: SecondFactorOptions): Config {
   return Object.freeze({
     issuer: o.issuer,
     store: o.store ?? new MemoryStore(),
-    sms: o.sms ?? consoleSender(),
+    sms: logSendFailures(sms, logger),
     secrets: createSecretBox(key),
     userId,
     accountName: (o.accountName as SecondFactorOptions['accountName']) ?? ((user: Express.User) => defaultAccountName(user, userId)),

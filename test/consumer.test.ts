@@ -7,6 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'mocha';
 import supertest from 'supertest';
+import { developerEnv, packedTarball } from './helpers/packed-tarball.js';
 import { codeAt, csrfFrom, totpKeyFrom } from './helpers/portal.js';
 
 /**
@@ -20,17 +21,13 @@ import { codeAt, csrfFrom, totpKeyFrom } from './helpers/portal.js';
 const run = promisify(execFile);
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const fixtures = join(repo, 'test', 'fixtures', 'consumer');
+// The README's TypeScript snippet, compiled on its own: it declares its own Express.User.
+const readmeTypes = join(repo, 'examples', 'minimal', 'types.mts');
 const tsc = join(repo, 'node_modules', 'typescript', 'bin', 'tsc');
 const PASSWORD = 'correct horse battery staple';
 
-// What the journey's apps and npm see: a developer's shell, not this test run. Variables npm
-// sets for `npm test` would point the nested npm at this repo; NODE_ENV=production would leave
-// out devDependencies and make the apps refuse their MemoryStore.
-const env: NodeJS.ProcessEnv = Object.fromEntries(
-  Object.entries(process.env).filter(([name]) => !/^(npm_(lifecycle|package|command|config_local_prefix)|npm_config_prefix$|INIT_CWD$|NODE_OPTIONS$)/.test(name)),
-);
-env.NODE_ENV = 'development';
-env.ENCRYPTION_KEY = 'e'.repeat(64);
+// What the journey's apps and npm see: a developer's shell, not this test run.
+const env: NodeJS.ProcessEnv = { ...developerEnv, ENCRYPTION_KEY: 'e'.repeat(64) };
 
 const projects = {
   5: {
@@ -48,19 +45,16 @@ describe('the packed tarball, installed into fresh apps as a team would', functi
 
   let work: string;
   let tarball: string;
-  let packed: string[];
+  let packed: readonly string[];
   const dirs: Record<4 | 5, string> = { 4: '', 5: '' };
   // Both projects compile at once, while the JavaScript apps run; the tests await the outcome.
   const compiled: Partial<Record<4 | 5, Promise<{ ok: boolean; output: string }>>> = {};
+  const compiledReadme: Partial<Record<4 | 5, Promise<{ ok: boolean; output: string }>>> = {};
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'psf-consumer-'));
-    // One pack for every consumer: prepack builds dist/ first. Its --json report is the list
-    // `npm pack --dry-run` prints.
-    const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', work], { cwd: repo, env, maxBuffer: 16 * 1024 * 1024 });
-    const [report] = JSON.parse(stdout) as [{ filename: string; files: { path: string }[] }];
-    tarball = join(work, report.filename);
-    packed = report.files.map((file) => file.path).sort();
+    // One pack for every consumer (and the README app's test): prepack builds dist/ first.
+    ({ tarball, files: packed } = await packedTarball());
 
     await Promise.all(
       ([5, 4] as const).map(async (major) => {
@@ -78,9 +72,11 @@ describe('the packed tarball, installed into fresh apps as a team would', functi
         await writeFile(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
         for (const file of await readdir(fixtures)) await copyFile(join(fixtures, file), join(dir, file));
         await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, env, maxBuffer: 16 * 1024 * 1024 });
-        compiled[major] = run(process.execPath, [tsc, '-p', dir], { cwd: dir, env }).then(
-          ({ stdout }) => ({ ok: true, output: stdout }),
-          (error: { stdout?: string }) => ({ ok: false, output: error.stdout ?? String(error) }),
+        compiled[major] = compile(['-p', dir], dir);
+        await copyFile(readmeTypes, join(dir, 'readme-types.mts'));
+        compiledReadme[major] = compile(
+          ['--strict', '--noEmit', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'ES2022', '--skipLibCheck', 'false', 'readme-types.mts'],
+          dir,
         );
       }),
     );
@@ -121,6 +117,12 @@ describe('the packed tarball, installed into fresh apps as a team would', functi
         assert.equal(output, '');
       });
 
+      it("compiles the README's TypeScript snippet (examples/minimal/types.mts) under --strict", async () => {
+        const { ok, output } = await compiledReadme[major]!;
+        assert.ok(ok, `tsc failed:\n${output}`);
+        assert.equal(output, '');
+      });
+
       for (const [label, file] of [
         ['an ES module app', 'app.mjs'],
         ['a CommonJS app (require of the ES module build)', 'app.cjs'],
@@ -156,6 +158,13 @@ describe('the packed tarball, installed into fresh apps as a team would', functi
     assert.doesNotMatch(stdout, /failing|pending/);
   });
 });
+
+function compile(args: string[], cwd: string): Promise<{ ok: boolean; output: string }> {
+  return run(process.execPath, [tsc, ...args], { cwd, env }).then(
+    ({ stdout }) => ({ ok: true, output: stdout }),
+    (error: { stdout?: string }) => ({ ok: false, output: error.stdout ?? String(error) }),
+  );
+}
 
 interface RunningApp {
   readonly baseUrl: string;

@@ -51,7 +51,8 @@ describe('options checked at start-up', () => {
       startupError({ issuer: 'Acme', production: true, encryptionKey: key, store: new MemoryStore(), logger: quiet }).message,
       /MemoryStore in production/,
     );
-    assert.doesNotThrow(() => secondFactor({ issuer: 'Acme', production: true, encryptionKey: key, store: new MemoryStore(), allowMemoryStoreInProduction: true, logger: quiet }));
+    const sms = { send: async () => ({ id: 'sent' }) };
+    assert.doesNotThrow(() => secondFactor({ issuer: 'Acme', production: true, encryptionKey: key, store: new MemoryStore(), allowMemoryStoreInProduction: true, sms, logger: quiet }));
   });
 
   it('warns, in development, that a generated key does not survive a restart', () => {

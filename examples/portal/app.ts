@@ -1,4 +1,5 @@
 import { RedisStore as SessionRedisStore } from 'connect-redis';
+import { csrfSync } from 'csrf-sync';
 import express, { type Express } from 'express';
 import session from 'express-session';
 import helmet from 'helmet';
@@ -46,6 +47,31 @@ function page(title: string, body: string): string {
 <main id="main" class="sf-main"><div class="sf-card">${body}</div></main></body></html>`;
 }
 
+type Alert = { readonly kind: 'alert' | 'notice'; readonly text: string };
+
+function alertHtml(alert: Alert | undefined): string {
+  if (!alert) return '';
+  return alert.kind === 'alert'
+    ? `<div class="sf-alert" role="alert"><p>${escape(alert.text)}</p></div>`
+    : `<div class="sf-notice" role="status"><p>${escape(alert.text)}</p></div>`;
+}
+
+function loginPage(csrfToken: string, returnTo: string, alert?: Alert): string {
+  return page(
+    'Sign in',
+    `<h1>Sign in</h1>
+${alertHtml(alert)}
+<form method="post" action="/login">
+<input type="hidden" name="_csrf" value="${escape(csrfToken)}">
+<input type="hidden" name="returnTo" value="${escape(returnTo)}">
+<div class="sf-field"><label for="username">Username</label><input id="username" name="username" type="text" autocomplete="username" required autofocus></div>
+<div class="sf-field"><label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required></div>
+<button type="submit" class="sf-button">Sign in</button>
+</form>
+<p class="sf-hint">Demo accounts: ${demoUsers.map((u) => `<code>${escape(u.username)}</code>`).join(', ')}; password <code>${DEMO_PASSWORD}</code>.</p>`,
+  );
+}
+
 function passwordMatches(given: string): boolean {
   const a = Buffer.from(given);
   const b = Buffer.from(DEMO_PASSWORD);
@@ -89,6 +115,13 @@ export function createPortal(options: PortalOptions = {}): Portal {
   app.use(auth.initialize());
   app.use(auth.session());
 
+  // The portal's own forms (sign in, sign out) carry a synchronizer token like the package's
+  // pages. The login form comes before any sign-in, so showing it starts a session to hold the
+  // token; the password step then regenerates the session (passport 0.7), so that pre-login
+  // session never becomes a signed-in one (no fixation).
+  const csrf = csrfSync({ getTokenFromRequest: (req) => (req.body as Record<string, unknown> | undefined)?._csrf as string | undefined });
+  const ownForm = express.urlencoded({ extended: false, limit: '4kb' });
+
   const twoFactor = secondFactor({
     issuer: 'Acme Portal',
     // Platform staff and partner admins must enrol even when the portal is "optional".
@@ -105,38 +138,30 @@ export function createPortal(options: PortalOptions = {}): Portal {
 
   app.get('/login', (req, res) => {
     const returnTo = typeof req.query.returnTo === 'string' ? req.query.returnTo : '';
-    const failed = req.query.failed === '1';
-    res.type('html').send(
-      page(
-        'Sign in',
-        `<h1>Sign in</h1>
-${failed ? '<div class="sf-alert" role="alert"><p>Wrong username or password.</p></div>' : ''}
-<form method="post" action="/login">
-<input type="hidden" name="returnTo" value="${escape(returnTo)}">
-<div class="sf-field"><label for="username">Username</label><input id="username" name="username" type="text" autocomplete="username" required autofocus></div>
-<div class="sf-field"><label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required></div>
-<button type="submit" class="sf-button">Sign in</button>
-</form>
-<p class="sf-hint">Demo accounts: ${demoUsers.map((u) => `<code>${escape(u.username)}</code>`).join(', ')}; password <code>${DEMO_PASSWORD}</code>.</p>`,
-      ),
-    );
+    const alert: Alert | undefined =
+      req.query.failed === '1' ? { kind: 'alert', text: 'Wrong username or password.' } : req.query.signedOut === '1' ? { kind: 'notice', text: 'You’re signed out.' } : undefined;
+    res.set('Cache-Control', 'no-store');
+    res.type('html').send(loginPage(csrf.generateToken(req), returnTo, alert));
   });
 
-  app.post(
-    '/login',
-    express.urlencoded({ extended: false, limit: '4kb' }),
-    auth.authenticate('local', { failureRedirect: '/login?failed=1' }),
-    twoFactor.afterLogin,
-  );
+  /** A form of the portal's own without its token: the form again, with a fresh token. */
+  const refuseStaleForm: express.RequestHandler = (req, res, next) => {
+    if (csrf.isRequestValid(req)) return next();
+    const returnTo = typeof (req.body as Record<string, unknown>).returnTo === 'string' ? String((req.body as Record<string, unknown>).returnTo) : '';
+    res.status(403).set('Cache-Control', 'no-store');
+    return res.type('html').send(loginPage(csrf.generateToken(req, true), returnTo, { kind: 'alert', text: 'This form has expired. Please sign in again.' }));
+  };
+
+  app.post('/login', ownForm, refuseStaleForm, auth.authenticate('local', { failureRedirect: '/login?failed=1' }), twoFactor.afterLogin);
 
   app.use('/2fa', twoFactor.router);
   app.use(twoFactor.guard);
   app.use('/admin/2fa', twoFactor.adminRouter);
 
-  app.post('/logout', (req, res, next) => {
+  app.post('/logout', ownForm, refuseStaleForm, (req, res, next) => {
     req.logout((error) => {
       if (error) return next(error);
-      req.session.destroy(() => res.redirect(303, '/login'));
+      req.session.destroy(() => res.redirect(303, '/login?signedOut=1'));
     });
   });
 
@@ -169,7 +194,7 @@ ${failed ? '<div class="sf-alert" role="alert"><p>Wrong username or password.</p
         'Dashboard',
         `<h1>Dashboard</h1><p>Welcome, <strong>${escape(user.name)}</strong> (${escape(user.role)}, ${escape(user.firm)}).</p>
 ${secondStep}${admin}
-<form method="post" action="/logout"><button type="submit" class="sf-button sf-secondary">Sign out</button></form>`,
+<form method="post" action="/logout"><input type="hidden" name="_csrf" value="${escape(csrf.generateToken(req))}"><button type="submit" class="sf-button sf-secondary">Sign out</button></form>`,
       ),
     );
   });

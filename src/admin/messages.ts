@@ -40,6 +40,8 @@ export const adminMessages = {
   'admin.confirm.sessions': 'They will also be signed out everywhere.',
   'admin.confirm.submit': 'Reset two-step verification',
   'admin.confirm.cancel': 'Cancel',
+  'admin.nothingToReset': '{name} has not set up two-step verification and has not skipped it, so there is nothing to reset.',
+  'admin.backToList': 'Back to the list',
 
   'admin.recent.title': 'Recent resets and unlocks',
   'admin.recent.empty': 'None yet.',

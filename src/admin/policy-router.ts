@@ -29,13 +29,15 @@ export function createPolicyRouter(deps: { config: Config; policy: Policy; rende
   }
 
   const page = async (req: Request, res: express.Response, status: number, saved?: PolicyMode) => {
-    const { mode } = await policy.current();
+    const { mode, source } = await policy.current();
     render(req, res, status, 'admin/policy', {
       title: 'page.title.policy',
       mode,
       modeLabel: `policy.mode.${mode}` satisfies string as MessageKey,
       modes,
       saved: saved ? (`policy.mode.${saved}` as MessageKey) : undefined,
+      locked: source.kind === 'option' && source.locked,
+      setBy: source.kind === 'page' && source.by && source.at !== undefined ? { name: source.by.name, date: shownDate(source.at) } : undefined,
     });
   };
 
@@ -57,11 +59,15 @@ export function createPolicyRouter(deps: { config: Config; policy: Policy; rende
         if (req.user) config.emit({ type: 'policy_change_refused', userId: config.userId(req.user), actorId: config.userId(req.user), outcome: 'refused' });
         throw error;
       }
+      if (policy.locked) {
+        config.emit({ type: 'policy_change_refused', userId: actorId, actorId, outcome: 'refused', reason: 'locked' });
+        throw new TwoFactorError('policy_locked', 'policy.lockMode is set: the policy.mode option decides the mode');
+      }
       const wanted = readField((req.body as Record<string, unknown>).mode, 16);
       if (wanted !== 'off' && wanted !== 'required' && wanted !== 'optional') {
         throw new TwoFactorError('bad_request', 'unknown mode');
       }
-      const { before, after } = await policy.setMode(wanted);
+      const { before, after } = await policy.setMode(wanted, { id: actorId, name: config.accountName(req.user!) });
       config.emit({ type: 'policy_changed', userId: actorId, actorId, outcome: `${before.mode}->${after.mode}` });
       await page(req, res, 200, after.mode);
     }),
@@ -69,4 +75,9 @@ export function createPolicyRouter(deps: { config: Config; policy: Policy; rende
 
   router.use(deps.handleError);
   return router;
+}
+
+/** "2026-12-01 10:00 UTC": one unambiguous form for every locale. */
+function shownDate(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }

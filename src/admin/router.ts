@@ -1,7 +1,7 @@
 import express, { type ErrorRequestHandler, type Request, type Response, type Router } from 'express';
 import type { Config } from '../options.js';
 import { TwoFactorError } from '../errors.js';
-import type { Accounts } from '../flow/account.js';
+import type { Accounts, Standing } from '../flow/account.js';
 import type { AttemptLimiter } from '../flow/attempts.js';
 import type { Reset } from '../flow/reset.js';
 import { safeReturnPath } from '../flow/session.js';
@@ -30,6 +30,13 @@ declare module 'express-session' {
     secondFactorAdminNotice?: AdminNotice;
   }
 }
+
+type ResetOutcome =
+  | { readonly done: true; readonly target: Person; readonly sessionsEnded: boolean; readonly sessionsFailed: boolean }
+  | { readonly done: false; readonly target: Person };
+
+/** Enrolled, or "Skip for now" chosen: a reset changes something. */
+const hasFactorState = (standing: Standing): boolean => standing.method !== undefined || standing.skipped;
 
 type Identity =
   | { readonly ok: true; readonly actor: Person }
@@ -164,8 +171,16 @@ export function createAdminRouter(deps: {
     }
   }
 
-  async function resetTarget(req: Request, actor: Person): Promise<{ target: Person; sessionsEnded: boolean; sessionsFailed: boolean }> {
+  /**
+   * A reset of someone who never enrolled and never skipped would change nothing: it is
+   * refused (409, an event like any refusal) rather than reported as done.
+   */
+  async function resetTarget(req: Request, actor: Person): Promise<ResetOutcome> {
     const target = await authorize(req, actor, 'reset');
+    if (!hasFactorState(await accounts.standing(target.id))) {
+      await audit.record('reset', { outcome: 'refused', targetId: target.id, actor, target, reason: 'nothing_to_reset' });
+      return { done: false, target };
+    }
     sessions.check(req);
     await perform('reset', actor, target, () => reset.resetFactor(target.id));
     let sessionsEnded = false;
@@ -178,7 +193,7 @@ export function createAdminRouter(deps: {
       config.logger.error(`second factor: reset of ${target.id} done, but their sessions could not be ended: ${(error as Error).message}`);
     }
     await audit.record('reset', { outcome: 'allowed', targetId: target.id, actor, target, ...(sessionsFailed ? { reason: 'sessions_not_ended' } : {}) });
-    return { target, sessionsEnded, sessionsFailed };
+    return { done: true, target, sessionsEnded, sessionsFailed };
   }
 
   async function unlockTarget(req: Request, actor: Person): Promise<Person> {
@@ -208,7 +223,8 @@ export function createAdminRouter(deps: {
       skipped: standing.skipped,
       lockedSeconds,
       self: person.id === actor.id,
-      canReset: resettable,
+      canReset: resettable && hasFactorState(standing),
+      // Not tied to an enrolment: a lock can come from wrong codes typed while enrolling.
       canUnlock: resettable && lockedSeconds > 0,
     };
   }
@@ -265,10 +281,23 @@ export function createAdminRouter(deps: {
     }),
   );
 
+  /** 409: the person never enrolled and never skipped. Nothing was changed. */
+  const renderNothingToReset = (req: Request, res: Response, target: Person) =>
+    render(req, res, 409, 'notice', {
+      title: 'page.title.admin',
+      message: 'admin.nothingToReset',
+      messageParams: { name: target.name },
+      link: { href: listPath(req), label: 'admin.backToList' },
+    });
+
   router.get(
     '/users/:id/reset',
     asAdmin(async (req, res, actor) => {
       const target = await authorize(req, actor, 'reset');
+      if (!hasFactorState(await accounts.standing(target.id))) {
+        renderNothingToReset(req, res, target);
+        return;
+      }
       render(req, res, 200, 'admin/confirm', {
         title: target.email ? 'page.title.adminConfirmEmail' : 'page.title.adminConfirm',
         titleParams: { name: target.name, ...(target.email ? { email: target.email } : {}) },
@@ -283,7 +312,12 @@ export function createAdminRouter(deps: {
   router.post(
     '/users/:id/reset',
     asAdmin(async (req, res, actor) => {
-      const { target, sessionsEnded, sessionsFailed } = await resetTarget(req, actor);
+      const outcome = await resetTarget(req, actor);
+      if (!outcome.done) {
+        renderNothingToReset(req, res, outcome.target);
+        return;
+      }
+      const { target, sessionsEnded, sessionsFailed } = outcome;
       const key: MessageKey = sessionsFailed ? 'admin.notice.resetSessionsFailed' : sessionsEnded ? 'admin.notice.resetSignedOut' : 'admin.notice.reset';
       req.session.secondFactorAdminNotice = { key, name: target.name };
       res.redirect(303, listPath(req));
@@ -336,8 +370,12 @@ export function createAdminRouter(deps: {
   router.post(
     '/api/users/:id/reset',
     asAdmin(async (req, res, actor) => {
-      const { target, sessionsEnded } = await resetTarget(req, actor);
-      res.json({ status: 'reset', userId: target.id, sessionsEnded });
+      const outcome = await resetTarget(req, actor);
+      if (!outcome.done) {
+        res.status(409).json({ error: 'nothing_to_reset', userId: outcome.target.id });
+        return;
+      }
+      res.json({ status: 'reset', userId: outcome.target.id, sessionsEnded: outcome.sessionsEnded });
     }, 'reset'),
   );
 

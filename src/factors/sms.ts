@@ -28,6 +28,22 @@ interface CodeRecord {
 
 export type SmsCheck = 'ok' | 'wrong' | 'expired' | 'spent' | 'none';
 
+/** The hourly cap that refused a send: the person's account, or the number it goes to. */
+export type SmsCap = 'account' | 'number';
+
+/**
+ * `sms_quota`, saying which cap refused the send: the page names it and when it lifts. The
+ * same code and status as any `sms_quota`; only the detail is added.
+ */
+export class SmsQuotaError extends TwoFactorError {
+  readonly cap: SmsCap;
+
+  constructor(cap: SmsCap, retryAfterSeconds: number) {
+    super('sms_quota', `too many text messages ${cap === 'account' ? 'for this account' : 'to this number'} in the last hour`, { retryAfterSeconds });
+    this.cap = cap;
+  }
+}
+
 export interface SmsRequest {
   readonly userId: string;
   /** The random id of the pending session: the code works only there. */
@@ -41,6 +57,12 @@ export interface SmsRequest {
 /**
  * Text-message codes over the store: sending (cooldown, hourly caps, one live code per person)
  * and checking (expiry, binding, tries, single use). No HTTP, no session.
+ *
+ * The resend cooldown belongs to one sign-in (the request's `binding`), not to the person: a
+ * new password sign-in always gets its text, even moments after an enrolment or another
+ * sign-in texted them. What bounds texts across sign-ins is the hourly caps, which every send
+ * takes from whatever its binding. (Skipping the cooldown for purpose `login` instead would
+ * leave the rule to a branch a later change can lose; keyed by binding it is the data's shape.)
  */
 export function createSmsCodes(config: Config) {
   const { store, secrets } = config;
@@ -51,7 +73,8 @@ export function createSmsCodes(config: Config) {
   const cooldownKeyTtl = config.resendCooldownSeconds + 60;
 
   const codeKey = (userId: string) => `sms-code:{${userId}}`;
-  const cooldownKey = (userId: string) => `sms-cooldown:{${userId}}`;
+  // Tagged with the user (one cluster slot with the person's keys); one pointer per sign-in.
+  const cooldownKey = (userId: string, binding: string) => `sms-cooldown:{${userId}}:${binding}`;
   const phoneKey = (phone: string) => secrets.hash(`sms-number:${phone}`);
   // The user and record id go into the hashed value, so equal codes never hash alike.
   const hashInput = (userId: string, id: string, code: string) => `sms-code:${userId}:${id}:${code}`;
@@ -69,14 +92,14 @@ export function createSmsCodes(config: Config) {
   };
 
   /**
-   * Claims the right to send now, or throws `resend_cooldown`. The cooldown runs on
+   * Claims the right to send now for this sign-in, or throws `resend_cooldown`. The cooldown runs on
    * config.now(), while store TTLs run on the store's clock (Redis's, and never a test's fake
    * one), so an expired TTL cannot be what ends it. Instead each send claims, with
    * setIfAbsent, the successor of the send before it: of parallel requests after the cooldown
    * exactly one gets that key. The returned `giveBack` undoes the claim when nothing was sent.
    */
-  async function claimCooldown(userId: string): Promise<() => Promise<void>> {
-    const pointer = cooldownKey(userId);
+  async function claimCooldown(userId: string, binding: string): Promise<() => Promise<void>> {
+    const pointer = cooldownKey(userId, binding);
     for (let round = 0; round < 3; round += 1) {
       const now = config.now();
       const last = await store.get(pointer);
@@ -98,25 +121,25 @@ export function createSmsCodes(config: Config) {
     throw cooldownRefusal(1000);
   }
 
-  /** Takes one send from a limiter, or throws `sms_quota`; a store failure is not a quota. */
-  async function reserve(limiter: RateLimiterAbstract, key: string): Promise<void> {
+  /** Takes one send from a cap, or throws `sms_quota` naming it; a store failure is not a quota. */
+  async function reserve(limiter: RateLimiterAbstract, key: string, cap: SmsCap): Promise<void> {
     try {
       await limiter.consume(key);
     } catch (rejection) {
-      if (rejection instanceof RateLimiterRes) {
-        throw new TwoFactorError('sms_quota', 'too many text messages in the last hour', {
-          retryAfterSeconds: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)),
-        });
-      }
+      if (rejection instanceof RateLimiterRes) throw new SmsQuotaError(cap, Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)));
       throw storeFailure(rejection);
     }
   }
 
-  /** Seconds before a new code may be sent to this person; 0 when one may be sent now. */
-  async function cooldownSeconds(userId: string): Promise<number> {
+  /**
+   * Seconds before "Resend" may send again in this sign-in; 0 when it may now, or when the
+   * sign-in has no binding yet (nothing was sent for it).
+   */
+  async function cooldownSeconds(userId: string, binding: string | undefined): Promise<number> {
+    if (binding === undefined) return 0;
     let last: string | null;
     try {
-      last = await store.get(cooldownKey(userId));
+      last = await store.get(cooldownKey(userId, binding));
     } catch (error) {
       throw storeFailure(error);
     }
@@ -126,8 +149,9 @@ export function createSmsCodes(config: Config) {
   }
 
   /**
-   * Sends a new code, which voids the previous one of this person. Throws `resend_cooldown`,
-   * `sms_quota` (both with `retryAfterSeconds`), `sms_failed` or `store_unavailable`.
+   * Sends a new code, which voids the previous one of this person. Throws `resend_cooldown`
+   * (this sign-in sent one moments ago), `sms_quota` (an `SmsQuotaError`; both with
+   * `retryAfterSeconds`), `sms_failed` or `store_unavailable`.
    *
    * The cooldown and both hourly caps are taken *before* the send and given back when it
    * fails: checking first and counting after success would let a parallel burst pass the
@@ -140,14 +164,14 @@ export function createSmsCodes(config: Config) {
     let sent = false;
     try {
       try {
-        giveBack.push(await claimCooldown(userId));
+        giveBack.push(await claimCooldown(userId, request.binding));
       } catch (error) {
         throw storeFailure(error);
       }
-      await reserve(perAccount, userId);
+      await reserve(perAccount, userId, 'account');
       giveBack.push(() => perAccount.reward(userId, 1));
       const numberKey = phoneKey(phone);
-      await reserve(perNumber, numberKey);
+      await reserve(perNumber, numberKey, 'number');
       giveBack.push(() => perNumber.reward(numberKey, 1));
 
       const code = newSmsCode();

@@ -17,6 +17,13 @@ export interface Standing {
   readonly generation: number;
 }
 
+/**
+ * An authenticator code: right and accepted (`ok`), not right for any step in the drift window
+ * (`wrong`), or right for a step already claimed (`used`: a replay, or the code before the one
+ * just used). `used` is a failed attempt like `wrong`; only the words on the page differ.
+ */
+export type TotpCheck = 'ok' | 'wrong' | 'used';
+
 /** Per-person operations over the store: pure logic, no HTTP. */
 export function createAccounts(config: Config, policy: Policy) {
   const { store, secrets } = config;
@@ -40,14 +47,14 @@ export function createAccounts(config: Config, policy: Policy) {
    * than any accepted before for this person: the claim is one atomic store operation, so of
    * parallel copies of one code exactly one wins, and a used code never works again anywhere.
    */
-  async function acceptTotp(userId: string, secret: string, code: string): Promise<boolean> {
+  async function acceptTotp(userId: string, secret: string, code: string): Promise<TotpCheck> {
     const step = await checkTotp(secret, code, config.now());
-    if (step === undefined) return false;
-    return store.setIfGreater(stepKey(userId), step);
+    if (step === undefined) return 'wrong';
+    return (await store.setIfGreater(stepKey(userId), step)) ? 'ok' : 'used';
   }
 
-  async function verifyTotp(userId: string, record: UserRecord, code: string): Promise<boolean> {
-    if (record.method !== 'totp' || !record.secret) return false;
+  async function verifyTotp(userId: string, record: UserRecord, code: string): Promise<TotpCheck> {
+    if (record.method !== 'totp' || !record.secret) return 'wrong';
     return acceptTotp(userId, secrets.open(record.secret, userId), code);
   }
 

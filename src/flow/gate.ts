@@ -6,6 +6,7 @@ import type { Accounts } from './account.js';
 import type { Policy } from './policy.js';
 import type { RememberedDevices } from './remember-device.js';
 import { safeReturnPath, type SecondFactorSession } from './session.js';
+import { sessionMissing, type MountChecks } from '../web/self-checks.js';
 import type { SmsChallenge } from './sms-challenge.js';
 
 /**
@@ -25,6 +26,8 @@ export function createGate(
     sms: SmsChallenge;
     /** Remembered devices, recognised at the password step. */
     devices: RememberedDevices;
+    /** Tells the guard whether `router` saw a request before it. */
+    mountChecks: MountChecks;
   },
 ) {
   const { basePath } = config;
@@ -67,21 +70,19 @@ export function createGate(
 
   /** Use right after `passport.authenticate(...)` on the login route. */
   function afterLogin(req: Request, res: Response, next: NextFunction): void {
-    startSecondFactor(req, res, next).catch((error: unknown) => {
+    startSecondFactor(req, res).catch((error: unknown) => {
       // The session already holds the Passport user but no finished second factor, so the
       // guard keeps everything shut; the person sees a clear page, not the host's 500.
       deps.handleError(error, req, res, next);
     });
   }
 
-  async function startSecondFactor(req: Request, res: Response, next: NextFunction): Promise<void> {
+  async function startSecondFactor(req: Request, res: Response): Promise<void> {
+    // Thrown, not passed to next: afterLogin's catch shows the package's page even where the
+    // host mounted no errorHandler.
+    if (!req.session) throw sessionMissing('afterLogin');
     if (!req.user) {
-      next(new TypeError('secondFactor: afterLogin must run after passport.authenticate() succeeded (req.user is missing)'));
-      return;
-    }
-    if (!req.session) {
-      next(new TypeError('secondFactor: afterLogin needs express-session (req.session is missing)'));
-      return;
+      throw new TwoFactorError('mount_order', "secondFactor: afterLogin ran without req.user: put it right after passport.authenticate(...) on the login route, e.g. app.post('/login', passport.authenticate('local', { failureRedirect: '/login' }), twoFactor.afterLogin)");
     }
     const userId = config.userId(req.user);
     const body = (req.body ?? {}) as Record<string, unknown>;
@@ -125,7 +126,12 @@ export function createGate(
    * sign-in costs one session read and nothing else: no store round trip.
    */
   function guard(req: Request, res: Response, next: NextFunction): void {
-    const state = req.session?.secondFactor;
+    // Without a session no one can finish a sign-in: say why rather than let the host guess.
+    if (!req.session) {
+      deps.handleError(sessionMissing('guard'), req, res, next);
+      return;
+    }
+    const state = req.session.secondFactor;
     if (!req.user) {
       // Not signed in at all: the host's own authentication decides what to do.
       next();
@@ -136,7 +142,13 @@ export function createGate(
       return;
     }
     // Signed in with a password only, or a session from before the gate was mounted: the
-    // second factor is owed. Fail closed: never the content.
+    // second factor is owed. Fail closed: never the content. A redirect of the 2FA pages'
+    // own requests would loop: that is a mounting mistake, answered as one.
+    const misplaced = deps.mountChecks.guardFirst(req);
+    if (misplaced) {
+      deps.handleError(misplaced, req, res, next);
+      return;
+    }
     if (wantsJson(req)) {
       res.status(401).json({ error: 'second_factor_required', message: config.i18n.translator(config.i18n.localeOf(req))('verify.required'), next: basePath });
       return;

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { TwoFactorError } from '../errors.js';
+import type { Logger } from '../events.js';
 import type { TwoFactorStore } from '../store/types.js';
 
 /** The portal-wide switch: no second factor, required for everyone, or optional (skip allowed). */
@@ -7,10 +9,18 @@ export type PolicyMode = 'off' | 'required' | 'optional';
 /** Options of the enforcement policy (`policy` in `secondFactor()`). */
 export interface PolicyOptions {
   /**
-   * The mode until an admin changes it (the store then remembers the admin's choice).
+   * The mode until an admin changes it on the policy page (the store then remembers the
+   * admin's choice, which wins over this option) — unless `lockMode` is set.
    * @default 'required'
    */
   readonly mode?: PolicyMode;
+  /**
+   * Makes `mode` win over the switch stored by the policy page: the page shows the mode as set
+   * by the operator in configuration and refuses changes (`policy_locked`). For a mode that
+   * comes from the deployment (e.g. an environment variable) and must hold after a restart.
+   * @default false
+   */
+  readonly lockMode?: boolean;
   /**
    * Per-role overrides while 2FA is on, e.g. `{ 'bot-admin': 'required' }` makes bot admins
    * enrol even when the portal is `optional`. Roles come from `roles.roleOf`.
@@ -39,59 +49,151 @@ export interface PolicyOptions {
 
 export const policyOptionsSchema = z.strictObject({
   mode: z.enum(['off', 'required', 'optional']).optional(),
+  lockMode: z.boolean().optional(),
   roleModes: z.record(z.string(), z.enum(['required', 'optional'])).optional(),
   cacheSeconds: z.number().min(0).max(300).optional(),
   reauthenticateAfterEnrolment: z.boolean().optional(),
   rememberDeviceDays: z.number().int().min(0).max(365).optional(),
 });
 
+/** Who changed the switch on the policy page: their user id and account name. */
+export interface PolicyActor {
+  readonly id: string;
+  readonly name: string;
+}
+
+/**
+ * Where the mode in force comes from: the `policy.mode` option (or its default), or the
+ * policy page, with who set it and when (absent for a value stored before they were recorded).
+ */
+export type PolicySource =
+  | { readonly kind: 'option'; readonly locked: boolean }
+  | { readonly kind: 'page'; readonly by?: PolicyActor; readonly at?: number };
+
 export interface PolicyState {
   readonly mode: PolicyMode;
   /** Enrolments and skips of an older generation count as never made. */
   readonly generation: number;
+  readonly source: PolicySource;
+}
+
+/** The switch as the policy page stores it. */
+interface StoredSwitch {
+  readonly mode: PolicyMode;
+  readonly by?: PolicyActor;
+  readonly at?: number;
 }
 
 const MODE_KEY = 'policy:mode';
 const GENERATION_KEY = 'policy:generation';
 
+const isMode = (value: unknown): value is PolicyMode => value === 'off' || value === 'required' || value === 'optional';
+
+function parseStored(raw: string | null): StoredSwitch | undefined {
+  if (raw === null) return undefined;
+  // A bare mode: written before who and when were recorded.
+  if (isMode(raw)) return { mode: raw };
+  try {
+    const value = JSON.parse(raw) as { mode?: unknown; by?: { id?: unknown; name?: unknown }; at?: unknown };
+    if (!isMode(value.mode)) return undefined;
+    const by = typeof value.by?.id === 'string' && typeof value.by.name === 'string' ? { id: value.by.id, name: value.by.name } : undefined;
+    return { mode: value.mode, ...(by ? { by } : {}), ...(typeof value.at === 'number' ? { at: value.at } : {}) };
+  } catch {
+    // Unreadable: treated as no stored value, so the option decides.
+    return undefined;
+  }
+}
+
+/** "set by bot.admin on 2026-12-01T10:00Z", for the start-up log. */
+export function describeSetBy(source: { readonly by?: PolicyActor; readonly at?: number }): string {
+  const who = source.by ? ` by ${source.by.name}${source.by.name === source.by.id ? '' : ` (user ${source.by.id})`}` : '';
+  const when = source.at === undefined ? '' : ` on ${new Date(source.at).toISOString().slice(0, 16)}Z`;
+  return who || when ? `set${who}${when}` : 'set (who and when were not recorded)';
+}
+
+/** The start-up line: the mode in force, where it comes from, and a warning when an option is overridden. */
+function announcement(stored: StoredSwitch | undefined, options: PolicyOptions): { level: 'info' | 'warn'; line: string } {
+  const optionMode = options.mode ?? 'required';
+  const option = options.mode === undefined ? 'the default' : 'from the policy.mode option';
+  if (options.lockMode) {
+    const overridden = stored && stored.mode !== optionMode ? `; overrides the policy page's "${stored.mode}" (${describeSetBy(stored)})` : '';
+    return { level: 'info', line: `${optionMode} (${option}, locked by policy.lockMode${overridden})` };
+  }
+  if (!stored) return { level: 'info', line: `${optionMode} (${option})` };
+  const line = `${stored.mode} (${describeSetBy(stored)} on the policy page)`;
+  // The case an operator misreads: a mode set by option (e.g. from the environment) that the
+  // stored switch silently overrides.
+  if (options.mode === undefined || options.mode === stored.mode) return { level: 'info', line };
+  return { level: 'warn', line: `${line}; the policy.mode option ("${options.mode}") is only the default until the page sets one: set policy.lockMode: true to make it win` };
+}
+
 /**
  * The switch lives in the store so every instance sees one value. Reads are cached in-process
  * for `cacheSeconds`; the guard never reads it at all (a finished sign-in stays finished).
+ * With `lockMode` the option wins and the page cannot change it.
  */
-export function createPolicy(deps: {
-  store: TwoFactorStore;
-  options: PolicyOptions;
-}) {
+export function createPolicy(deps: { store: TwoFactorStore; options: PolicyOptions; now: () => number }) {
   const { store } = deps;
-  const defaultMode = deps.options.mode ?? 'required';
+  const optionMode = deps.options.mode ?? 'required';
+  const locked = deps.options.lockMode ?? false;
   const roleModes = { ...deps.options.roleModes };
   const cacheMs = (deps.options.cacheSeconds ?? 5) * 1000;
   let cached: { state: PolicyState; until: number } | undefined;
 
+  async function read(): Promise<{ stored: StoredSwitch | undefined; generation: number }> {
+    try {
+      const [raw, generation] = await Promise.all([store.get(MODE_KEY), store.get(GENERATION_KEY)]);
+      return { stored: parseStored(raw), generation: generation === null ? 0 : Number(generation) };
+    } catch (error) {
+      throw new TwoFactorError('store_unavailable', 'the store failed while reading the 2FA switch', { cause: error });
+    }
+  }
+
+  function inForce(stored: StoredSwitch | undefined, generation: number): PolicyState {
+    if (locked || !stored) return { mode: optionMode, generation, source: { kind: 'option', locked } };
+    return { mode: stored.mode, generation, source: { kind: 'page', ...(stored.by ? { by: stored.by } : {}), ...(stored.at !== undefined ? { at: stored.at } : {}) } };
+  }
+
   async function current(): Promise<PolicyState> {
     // Date.now, not the injectable clock: the cache is about real elapsed time between instances.
     if (cached && Date.now() < cached.until) return cached.state;
-    const [mode, generation] = await Promise.all([store.get(MODE_KEY), store.get(GENERATION_KEY)]);
-    const state: PolicyState = {
-      mode: mode === 'off' || mode === 'required' || mode === 'optional' ? mode : defaultMode,
-      generation: generation === null ? 0 : Number(generation),
-    };
+    const { stored, generation } = await read();
+    const state = inForce(stored, generation);
     cached = { state, until: Date.now() + cacheMs };
     return state;
   }
 
   /**
-   * Changes the switch. Turning it on from `off` bumps the generation: one atomic increment,
-   * no scan of users, and every earlier enrolment and skip is void.
+   * Changes the switch, recording who and when. Turning it on from `off` bumps the generation:
+   * one atomic increment, no scan of users, and every earlier enrolment and skip is void.
    */
-  async function setMode(mode: PolicyMode): Promise<{ before: PolicyState; after: PolicyState }> {
+  async function setMode(mode: PolicyMode, actor: PolicyActor): Promise<{ before: PolicyState; after: PolicyState }> {
+    if (locked) throw new TwoFactorError('policy_locked', 'policy.lockMode is set: the policy.mode option decides the mode, not the policy page');
     cached = undefined;
     const before = await current();
     let generation = before.generation;
     if (before.mode === 'off' && mode !== 'off') generation = await store.increment(GENERATION_KEY);
-    await store.set(MODE_KEY, mode);
+    const record: StoredSwitch = { mode, by: { id: actor.id, name: actor.name }, at: deps.now() };
+    await store.set(MODE_KEY, JSON.stringify(record));
     cached = undefined;
-    return { before, after: { mode, generation } };
+    return { before, after: inForce(record, generation) };
+  }
+
+  /**
+   * Logs the mode in force and where it comes from, once, at start-up. Never rejects: a store
+   * that cannot be read is a warning (sign-ins then fail closed until it can).
+   */
+  async function announce(logger: Logger): Promise<void> {
+    let stored: StoredSwitch | undefined;
+    try {
+      ({ stored } = await read());
+    } catch (error) {
+      const cause = error instanceof TwoFactorError && error.cause instanceof Error ? error.cause.message : String(error);
+      logger.warn(`second factor: 2FA mode not known yet: could not read the stored switch at start-up (${cause}); sign-ins answer 503 until the store answers`);
+      return;
+    }
+    const { level, line } = announcement(stored, deps.options);
+    logger[level](`second factor: 2FA mode: ${line}`);
   }
 
   function modeFor(state: PolicyState, role: string | undefined): PolicyMode {
@@ -103,6 +205,8 @@ export function createPolicy(deps: {
     current,
     setMode,
     modeFor,
+    announce,
+    locked,
     reauthenticateAfterEnrolment: deps.options.reauthenticateAfterEnrolment ?? false,
     rememberDeviceDays: deps.options.rememberDeviceDays ?? 0,
   };

@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import type {} from 'passport';
 import type {} from 'express-session';
+import type { SmsCap } from '../factors/sms.js';
 import type { FactorMethod } from '../store/types.js';
 
 /** What the package keeps in the host's session. */
@@ -17,10 +18,11 @@ export interface SecondFactorSession {
   enrolment?: { method: FactorMethod; sealed: string; last4?: string };
   /**
    * Text-message codes of this pending sign-in: the random id its codes are bound to (a code
-   * works only in the session that asked for it), when the last one was sent, and why the
-   * last send did not happen, for the page.
+   * works only in the session that asked for it, and its resend cooldown is this sign-in's),
+   * when the last one was sent, and why the last send did not happen, for the page; for an
+   * hourly cap, which one and when it lifts (config.now() ms).
    */
-  sms?: { binding: string; sentAt?: number; failure?: SmsSendRefusal };
+  sms?: { binding: string; sentAt?: number; failure?: SmsSendRefusal; quota?: { cap: SmsCap; until: number } };
   /**
    * When the person last proved their second factor (ms): a code at sign-in, an enrolment, a
    * recovery code, a code on the settings page. Absent when the sign-in was done without one

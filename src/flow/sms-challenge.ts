@@ -1,6 +1,6 @@
 import type { Config } from '../options.js';
 import { isTwoFactorError, type ErrorCode, type TwoFactorError } from '../errors.js';
-import type { SmsCodes } from '../factors/sms.js';
+import { SmsQuotaError, type SmsCodes } from '../factors/sms.js';
 import { randomId } from '../secrets.js';
 import type { UserRecord } from '../store/types.js';
 import type { SecondFactorSession, SmsSendRefusal } from './session.js';
@@ -30,10 +30,13 @@ export function createSmsChallenge(config: Config, codes: SmsCodes) {
       const { sentAt } = await codes.send({ userId, binding: sms.binding, phone, body });
       sms.sentAt = sentAt;
       delete sms.failure;
+      delete sms.quota;
       config.emit({ type: 'code_sent', userId, method: 'sms', reason: purpose });
     } catch (error) {
       if (isSmsSendRefusal(error)) {
         sms.failure = error.code;
+        if (error instanceof SmsQuotaError) sms.quota = { cap: error.cap, until: config.now() + (error.retryAfterSeconds ?? 0) * 1000 };
+        else delete sms.quota;
         config.emit({ type: error.code === 'sms_failed' ? 'send_failed' : 'send_refused', userId, method: 'sms', reason: error.code });
       }
       throw error;
@@ -41,9 +44,10 @@ export function createSmsChallenge(config: Config, codes: SmsCodes) {
   }
 
   /**
-   * At the password step of a person enrolled with text messages. A refused or failed send is
-   * kept in the session for the verify page (which offers "Send a new code"); only a store
-   * outage throws.
+   * At the password step of a person enrolled with text messages: every sign-in sends (its
+   * binding is new, so no earlier text's cooldown applies; the hourly caps still do). A refused
+   * or failed send is kept in the session for the verify page (which names the cap and offers
+   * "Resend"); only a store outage throws.
    */
   async function sendAtLogin(state: SecondFactorSession, record: UserRecord | null, locale: string): Promise<void> {
     if (record?.method !== 'sms' || !record.phone) return;

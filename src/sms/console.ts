@@ -10,6 +10,14 @@ export interface ConsoleSenderOptions {
   readonly write?: (line: string) => void;
 }
 
+// The senders this module made: secondFactor() refuses them in production without an opt-in.
+const consoleSenders = new WeakSet<SmsSender>();
+
+/** True for a sender made by {@link consoleSender} (which writes every code to the log). */
+export function isConsoleSender(sender: SmsSender): boolean {
+  return consoleSenders.has(sender);
+}
+
 /**
  * A sender that prints each message as one line (`[sms] to +14155550123: Your code is 123456`)
  * instead of sending it.
@@ -28,7 +36,7 @@ export function consoleSender(options: ConsoleSenderOptions = {}): SmsSender {
   // Looked up at each send so that a console.log replaced later (by a test, a logger) is used.
   const writeLine = write ?? ((line: string) => console.log(line));
 
-  return {
+  const sender: SmsSender = {
     async send(to, body) {
       try {
         writeLine(`[sms] to ${oneLine(to)}: ${oneLine(body)}`);
@@ -38,6 +46,8 @@ export function consoleSender(options: ConsoleSenderOptions = {}): SmsSender {
       return { id: `console-${randomUUID()}` };
     },
   };
+  consoleSenders.add(sender);
+  return sender;
 }
 
 // One message must stay one log line, or a crafted body could forge extra log entries.

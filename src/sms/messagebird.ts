@@ -45,14 +45,14 @@ export function messageBirdSender(options: MessageBirdSenderOptions): SmsSender 
       }
       // Built fresh for every send: the SDK rewrites `recipients` in place.
       const params: MessageParameters = { originator, recipients: [to.slice(1)], body };
+      const started = Date.now();
       const outcome = await createMessage(client, params, timeoutMs);
       // The number too (with and without its +): a refusal that names the recipient reaches the logs.
-      if (outcome.error !== undefined) throw failure(outcome.error, [...secrets, body, to, to.slice(1)]);
+      const hidden = [...secrets, body, to, to.slice(1)];
+      if (outcome.error !== undefined) throw failure(outcome.error, hidden, { timedOut: Date.now() - started >= timeoutMs, timeoutMs });
       const id = (outcome.reply as { id?: unknown } | null)?.id;
       // The SDK reports a 5xx whose JSON has no `errors` as a success: only an id proves acceptance.
-      if (typeof id !== 'string' || id === '') {
-        throw new TwoFactorError('sms_failed', 'MessageBird: the reply carried no message id (a provider error?)');
-      }
+      if (typeof id !== 'string' || id === '') throw missingId(outcome.reply, hidden);
       return { id };
     },
   };
@@ -120,20 +120,36 @@ interface SdkError extends Error {
   error?: NodeJS.ErrnoException;
 }
 
-function failure(cause: unknown, secrets: readonly string[]): TwoFactorError {
+/**
+ * The rejection of a failed send. Its message is the one line the package logs (see
+ * `logSendFailures`): the HTTP status, MessageBird's error code and text, and whether the
+ * provider refused the message, failed on its side, timed out or could not be reached.
+ */
+function failure(cause: unknown, secrets: readonly string[], timing: { timedOut: boolean; timeoutMs: number }): TwoFactorError {
+  return new TwoFactorError('sms_failed', redact(describeFailure(cause, timing).slice(0, 500), secrets), { cause: safeCause(cause, secrets) });
+}
+
+function describeFailure(cause: unknown, timing: { timedOut: boolean; timeoutMs: number }): string {
   const error = (cause ?? {}) as SdkError;
-  let message: string;
-  if (Array.isArray(error.errors) && error.errors.length > 0) {
-    const reasons = error.errors.map((e) => `${String(e?.description ?? 'unknown error')} (code ${String(e?.code ?? '?')})`);
-    message = `MessageBird refused the message${error.statusCode ? ` (HTTP ${error.statusCode})` : ''}: ${reasons.join('; ')}`;
-  } else if (typeof error.statusCode === 'number') {
-    message = `MessageBird answered HTTP ${error.statusCode} with an unreadable reply`;
-  } else if (typeof error.error?.code === 'string') {
-    message = `MessageBird could not be reached (${error.error.code})`;
-  } else {
-    message = `MessageBird request failed (${error instanceof Error ? error.message : 'unknown error'})`;
+  const status = typeof error.statusCode === 'number' ? error.statusCode : undefined;
+  if (status !== undefined) {
+    // A 4xx is MessageBird refusing this message (key, originator, number); a 5xx is its outage.
+    const what = status >= 500 ? `MessageBird failed on its side (HTTP ${status})` : `MessageBird refused the message (HTTP ${status})`;
+    if (!Array.isArray(error.errors) || error.errors.length === 0) return `${what}: the reply was not JSON`;
+    const reasons = error.errors.map((e) => `${String(e?.description ?? 'no description')} (code ${String(e?.code ?? '?')})${e?.parameter ? `, parameter ${String(e.parameter)}` : ''}`);
+    return `${what}: ${reasons.join('; ')}`;
   }
-  return new TwoFactorError('sms_failed', redact(message.slice(0, 500), secrets), { cause: safeCause(cause, secrets) });
+  // The SDK's own idle timeout surfaces as "socket hang up" (ECONNRESET): the time taken tells it apart.
+  if (timing.timedOut) return `MessageBird timed out: no complete reply within ${timing.timeoutMs} ms${error.error?.message ? ` (${error.error.message})` : ''}`;
+  if (typeof error.error?.code === 'string') return `MessageBird could not be reached (${error.error.code}: ${error.error.message})`;
+  return `MessageBird request failed (${error instanceof Error ? error.message : 'unknown error'})`;
+}
+
+/** A reply without an id: the SDK does not pass on the HTTP status of a reply without `errors`. */
+function missingId(reply: unknown, secrets: readonly string[]): TwoFactorError {
+  const said = (reply as { message?: unknown } | null)?.message;
+  const detail = typeof said === 'string' ? `; it said: ${said.slice(0, 200)}` : '';
+  return new TwoFactorError('sms_failed', redact(`MessageBird failed on its side: the reply carried no message id (HTTP status not reported by the SDK)${detail}`, secrets));
 }
 
 // The cause goes to the host's logs as is: a provider error that echoes a secret is replaced by

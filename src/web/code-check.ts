@@ -1,12 +1,13 @@
 import type { Request, Response } from 'express';
 import { isTwoFactorError, type TwoFactorError } from '../errors.js';
 import type { SmsCheck, SmsCodes } from '../factors/sms.js';
+import type { TotpCheck } from '../flow/account.js';
 import type { AttemptLimiter } from '../flow/attempts.js';
 import type { SecondFactorSession } from '../flow/session.js';
 import { isSmsSendRefusal } from '../flow/sms-challenge.js';
 import type { Config } from '../options.js';
 import type { FactorMethod } from '../store/types.js';
-import { errorFor, smsCheckError, type PageError } from './page-errors.js';
+import { errorFor, smsCheckError, totpCheckError, type PageError } from './page-errors.js';
 
 export type RenderLocked = (req: Request, res: Response, seconds: number) => void;
 
@@ -36,6 +37,13 @@ export interface SubmittedSmsCode {
   readonly reason?: string;
   /** The page again: 400 for a malformed code, 401 for a wrong, expired or spent one. */
   readonly rerender: (status: 400 | 401, error: PageError) => Promise<void>;
+}
+
+export interface SubmittedTotpCode extends Omit<SubmittedCode, 'evaluate' | 'method' | 'rerender'> {
+  /** Checks the code and claims its time step (accounts.acceptTotp or verifyTotp). */
+  readonly accept: (code: string) => Promise<TotpCheck>;
+  /** The page again: 400 for a malformed code, 401 for a wrong or already used one. */
+  readonly rerender: (status: 400 | 401, error: PageError) => void | Promise<void>;
 }
 
 export interface CodeSend {
@@ -76,6 +84,19 @@ export function createCodeChecks(config: Config, attempts: AttemptLimiter, rende
       if (outcome.lockedSeconds > 0) renderLocked(req, res, outcome.lockedSeconds);
       else await rerender(401);
       return false;
+    },
+
+    /**
+     * An authenticator code from the form: a wrong or already used code is a failed attempt,
+     * and the page says which (see totpCheckError for why "already used" tells a guesser nothing).
+     */
+    checkTotpCode({ accept, rerender, ...submitted }: SubmittedTotpCode): Promise<boolean> {
+      let result = 'wrong' as TotpCheck;
+      return checks.checkSubmittedCode({
+        ...submitted, method: 'totp',
+        evaluate: async (code) => (result = await accept(code)) === 'ok',
+        rerender: (status, error) => rerender(status, error ? errorFor(error) : totpCheckError(result)),
+      });
     },
 
     /** Sends a text-message code unless the account is locked. True when it went out; otherwise the page has been answered. */

@@ -50,6 +50,7 @@ export const en = {
   'totp.step2': 'Enter the 6-digit code the app shows to finish.',
   'totp.confirm': 'Confirm and continue',
   'totp.restart': 'Choose another method',
+  'totp.error.used': 'That code was already used. Wait for the next one in your app.',
 
   'verify.totp.intro': 'Enter the 6-digit code from your authenticator app.',
   'verify.submit': 'Verify',
@@ -64,7 +65,8 @@ export const en = {
   'sms.sentTo': 'Code sent to {number}.',
   'sms.notSent': 'No code has been sent to {number} for this sign-in yet. Ask for one below.',
   'sms.enterCode': 'Enter the 6-digit code from the text message. It works for {minutes} minutes.',
-  'sms.resend': 'Send a new code',
+  'sms.resend': 'Resend',
+  'sms.resendCountdown': '{label} ({seconds}s)',
   'sms.resendWait': 'You can ask for a new code in {seconds} seconds.',
   'sms.confirm': 'Confirm and continue',
   'sms.changeNumber': 'Use a different number',
@@ -72,6 +74,8 @@ export const en = {
   'sms.error.expired': 'That code has expired. Ask for a new code below.',
   'sms.error.spent': 'That code was tried too many times. Ask for a new code below.',
   'sms.error.none': 'No code is waiting for this sign-in. Ask for a new code below.',
+  'sms.error.quotaAccount': 'Too many text messages were sent for this account in the last hour. You can ask for a new code in about {minutes} minutes.',
+  'sms.error.quotaNumber': 'Too many text messages were sent to this phone number in the last hour. You can ask for a new code in about {minutes} minutes.',
   'phone.error.missing': 'Enter your US mobile phone number.',
   'phone.error.invalid': 'That isn’t a valid US phone number. Enter all 10 digits with the area code, for example (415) 555-0123.',
   'phone.error.notUs': 'Only US phone numbers can get codes by text message. Enter a US number, or choose the authenticator app.',
@@ -95,6 +99,7 @@ export const en = {
   'recovery.codes.continue': 'I’ve saved my codes, continue',
   'recovery.codes.done': 'I’ve saved my codes, back to settings',
   'recovery.codes.shownAlready': 'Your recovery codes were shown once and can’t be shown again. If you didn’t save them, make new ones on your two-step verification settings page after you continue.',
+  'recovery.codes.shownAlreadySettings': 'Your recovery codes were shown once and can’t be shown again. If you didn’t save them, make new ones on your two-step verification settings page; the ones shown before then stop working.',
   'recovery.file.heading': '{issuer} recovery codes',
   'recovery.file.made': 'Made on {date}. Each code works once; making new codes voids these.',
   'recovery.file.note': 'Keep them somewhere safe: anyone with one of them and your password can sign in.',
@@ -152,6 +157,7 @@ export const en = {
 
   'locked.body': 'Too many wrong codes were entered. For your security, verification is locked for about {minutes} minutes. You can try again after that.',
   'signOut': 'Sign out',
+  'backHome': 'Back to {name}',
   'signInAgain': 'Sign in again',
   'tryAgain': 'Go back and try again',
   'errorSummary': 'There is a problem',
@@ -172,6 +178,14 @@ export const en = {
   'error.invalid_phone': 'Enter a valid US phone number.',
   'error.forbidden': 'You can’t do that.',
   'error.not_found': 'That page doesn’t exist, or you can’t see it.',
+  'error.session_missing': 'The sign-in is not configured correctly.',
+  'error.session_misconfigured': 'The sign-in is not configured correctly.',
+  'error.session_store_unavailable': 'We can’t verify your sign-in right now. Please try again in a few minutes.',
+  'error.mount_order': 'The sign-in is not configured correctly.',
+  'error.base_path_mismatch': 'The sign-in is not configured correctly.',
+  'error.policy_locked': 'This setting is made by the operator in configuration and can’t be changed here.',
+  'policy.setBy': 'Last changed by {name} on {date}.',
+  'policy.locked': 'Set by the operator in configuration: it can’t be changed on this page.',
 } as const;
 
 export type MessageKey = keyof typeof en;

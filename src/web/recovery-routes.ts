@@ -21,6 +21,39 @@ interface Pending {
 /** Where the codes page leads: a POST that finishes a sign-in, or a link back to settings. */
 export type AfterCodes = { readonly continueAction: string } | { readonly doneHref: string };
 
+/** The POSTs of a first enrolment whose answer is the codes page: a reload sends them again. */
+const CODES_PAGE_POSTS = ['/enrol/totp', '/enrol/sms/confirm'];
+
+/**
+ * Instead of codes, on a reload or a way back: they were shown once, and new ones are made on
+ * the settings page (which voids these). No bare error, and nothing issued again.
+ */
+export function renderCodesShownOnce(config: Config, render: Render, req: Request, res: Response): void {
+  render(req, res, 200, 'recovery-codes', {
+    title: 'page.title.recoveryCodes',
+    shownAlready: true,
+    settingsHref: `${config.basePath}/settings`,
+  });
+}
+
+/**
+ * Mount before the CSRF check. Reloading the codes page of an enrolment re-sends its POST: while
+ * the sign-in is pending the enrolment is already saved, and once it finished the form's token
+ * died with the old session id, so the person would meet a "form expired" error. Both go to the
+ * GET page that says the codes were shown once. A redirect to a GET changes nothing, so it needs
+ * no CSRF token.
+ */
+export function redirectCodesPageReloads(router: Router, config: Config): void {
+  router.post(CODES_PAGE_POSTS, (req, res, next) => {
+    const state = req.session?.secondFactor;
+    if (state?.state === 'done' || state?.recoveryCodesShown) {
+      res.redirect(303, `${config.basePath}/recovery-codes`);
+      return;
+    }
+    next();
+  });
+}
+
 /**
  * The page that shows a new set of recovery codes, once. The download is a `data:` link with
  * a `download` attribute: no script, nothing kept on the server to serve it from later.
@@ -86,7 +119,7 @@ export function registerRecoveryRoutes(
     asyncHandler(async (req, res) => {
       const state = req.session?.secondFactor;
       if (state?.state === 'done') {
-        res.redirect(303, `${base}/settings`);
+        renderCodesShownOnce(config, render, req, res);
         return;
       }
       const pending = await requirePending(req);

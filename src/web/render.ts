@@ -68,6 +68,9 @@ export function createRenderer(config: Config) {
       base: config.basePath,
       assets: `${config.basePath}/assets`,
       loginPath: config.loginPath,
+      // Where "Back to …" links lead from pages outside a sign-in (admin, policy): the host's
+      // own landing page, the same place a finished sign-in goes.
+      homeHref: config.successRedirect,
       rememberDeviceDays: config.policy.rememberDeviceDays ?? 0,
       csrfToken,
     });

@@ -12,15 +12,17 @@ import { createCodeChecks } from './code-check.js';
 import { asyncHandler, wantsJson } from './http.js';
 import { readCode, readField } from './input.js';
 import { errorMessageKey } from './messages.js';
+import type { PageError } from './page-errors.js';
 import { packagePublicDir, type Render } from './render.js';
 import type { SmsCodes } from '../factors/sms.js';
 import type { SmsChallenge } from '../flow/sms-challenge.js';
 import type { RememberedDevices } from '../flow/remember-device.js';
 import type { RecoveryCodes } from '../factors/recovery.js';
 import type { UserRecord } from '../store/types.js';
-import { registerRecoveryRoutes } from './recovery-routes.js';
+import { redirectCodesPageReloads, registerRecoveryRoutes } from './recovery-routes.js';
 import { registerSettingsRoutes } from './settings-routes.js';
 import { registerSmsRoutes } from './sms-routes.js';
+import { sessionFailure, sessionMissing, type MountChecks } from './self-checks.js';
 
 interface Pending {
   readonly state: SecondFactorSession;
@@ -41,11 +43,20 @@ export function createUserRouter(deps: {
   smsChallenge: SmsChallenge;
   recovery: RecoveryCodes;
   devices: RememberedDevices;
+  mountChecks: MountChecks;
 }): Router {
   const { config, gate, accounts, attempts, render, policy, roleOf } = deps;
   const router = express.Router();
 
+  // First, so that guard knows this router saw the request (see createMountChecks).
+  router.use(function secondFactorMountCheck(req, _res, next) {
+    next(deps.mountChecks.routerMismatch(req));
+  });
   router.use('/assets', express.static(packagePublicDir, { index: false, maxAge: '1h', fallthrough: false }));
+  // Before the CSRF check, which would fail on a missing session with a less helpful error.
+  router.use(requireSession('router'));
+  // Before the CSRF check: a reloaded codes page re-sends a form whose token may be gone.
+  redirectCodesPageReloads(router, config);
   router.use(formProtection());
 
   /** The pending sign-in of this session, or a "sign in again" answer when there is none. */
@@ -68,8 +79,7 @@ export function createUserRouter(deps: {
   };
 
   const codeChecks = createCodeChecks(config, attempts, renderLocked, deps.smsCodes);
-  const { checkSubmittedCode } = codeChecks;
-  const wrongCode = () => new TwoFactorError('invalid_code', 'wrong code');
+  const { checkTotpCode } = codeChecks;
 
   const recoveryPages = registerRecoveryRoutes(router, { config, accounts, attempts, render, policy, gate, recovery: deps.recovery, requirePending, renderLocked, codeChecks });
 
@@ -218,7 +228,7 @@ export function createUserRouter(deps: {
     }),
   );
 
-  async function renderTotpEnrolment(req: Request, res: Response, pending: Pending, status = 200, error?: TwoFactorError) {
+  async function renderTotpEnrolment(req: Request, res: Response, pending: Pending, status = 200, error?: PageError) {
     const enrolment = pending.state.enrolment;
     if (!enrolment || enrolment.method !== 'totp') {
       res.redirect(303, `${config.basePath}/enrol`);
@@ -232,7 +242,7 @@ export function createUserRouter(deps: {
       qrSvg,
       groupedKey: groupForTyping(secret),
       accountName,
-      ...(error ? { error: { key: errorMessageKey(error.code) } } : {}),
+      ...(error ? { error } : {}),
     });
   }
 
@@ -261,11 +271,11 @@ export function createUserRouter(deps: {
       const { method, generation } = await accounts.standing(userId);
       if (method) throw new TwoFactorError('forbidden', 'already enrolled');
       const secret = config.secrets.open(enrolment.sealed, userId);
-      const right = await checkSubmittedCode({
-        req, res, userId, method: 'totp', reason: 'enrolment',
+      const right = await checkTotpCode({
+        req, res, userId, reason: 'enrolment',
         read: () => readCode((req.body as Record<string, unknown>).code),
-        evaluate: (code) => accounts.acceptTotp(userId, secret, code),
-        rerender: (status, error) => renderTotpEnrolment(req, res, pending, status, error ?? wrongCode()),
+        accept: (code) => accounts.acceptTotp(userId, secret, code),
+        rerender: (status, error) => renderTotpEnrolment(req, res, pending, status, error),
       });
       if (!right) return;
       await accounts.saveTotpEnrolment(userId, enrolment.sealed, generation);
@@ -277,10 +287,10 @@ export function createUserRouter(deps: {
 
   // --- verification at sign-in ------------------------------------------------------------
 
-  const renderVerify = (req: Request, res: Response, status = 200, error?: TwoFactorError) =>
+  const renderVerify = (req: Request, res: Response, status = 200, error?: PageError) =>
     render(req, res, status, 'verify', {
       title: 'page.title.verify',
-      ...(error ? { error: { key: errorMessageKey(error.code) } } : {}),
+      ...(error ? { error } : {}),
     });
 
   router.get(
@@ -320,11 +330,11 @@ export function createUserRouter(deps: {
         await sms.checkVerifyCode(req, res, pending, record);
         return;
       }
-      const right = await checkSubmittedCode({
-        req, res, userId, method,
+      const right = await checkTotpCode({
+        req, res, userId,
         read: () => readCode((req.body as Record<string, unknown>).code),
-        evaluate: (code) => accounts.verifyTotp(userId, record, code),
-        rerender: (status, error) => renderVerify(req, res, status, error ?? wrongCode()),
+        accept: (code) => accounts.verifyTotp(userId, record, code),
+        rerender: (status, error) => renderVerify(req, res, status, error),
       });
       if (!right) return;
       config.emit({ type: 'verified', userId, method });
@@ -355,10 +365,11 @@ export function createErrorHandler(config: Config, render: Render) {
       next(err);
       return;
     }
-    const error = toTwoFactorError(err);
+    const error = toTwoFactorError(err, req);
     if (error.status >= 500) {
-      const cause = error.cause ?? err;
-      config.logger.error(`second factor: ${error.code} on ${req.method} ${req.baseUrl}${req.path}: ${describe(cause)}`);
+      // Ours first (it says what to do), then what failed underneath, on one line.
+      const cause = error.cause === undefined ? '' : ` (${describe(error.cause)})`;
+      config.logger.error(`second factor: ${error.code} on ${req.method} ${req.baseUrl}${req.path}: ${error.message}${cause}`);
     }
     if (error.retryAfterSeconds !== undefined) res.set('Retry-After', String(error.retryAfterSeconds));
     if (wantsJson(req)) {
@@ -375,7 +386,14 @@ export function createErrorHandler(config: Config, render: Render) {
   };
 }
 
-function toTwoFactorError(err: unknown): TwoFactorError {
+/** A middleware that refuses a request without `req.session`, naming express-session. */
+export function requireSession(where: string) {
+  return function secondFactorSessionCheck(req: Request, _res: Response, next: NextFunction): void {
+    next(req.session ? undefined : sessionMissing(where));
+  };
+}
+
+function toTwoFactorError(err: unknown, req: Request): TwoFactorError {
   if (isTwoFactorError(err)) return err;
   if (isCsrfError(err)) return new TwoFactorError('csrf', 'missing or wrong CSRF token');
   const type = (err as { type?: unknown })?.type;
@@ -384,7 +402,10 @@ function toTwoFactorError(err: unknown): TwoFactorError {
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return new TwoFactorError(status === 404 ? 'not_found' : 'bad_request', 'bad request', { status });
   }
-  return new TwoFactorError('store_unavailable', 'unexpected failure', { cause: err });
+  // Without a session the failure is the session middleware's, whatever it says: not our store.
+  const sessionError = sessionFailure(err, req);
+  if (sessionError) return sessionError;
+  return new TwoFactorError('store_unavailable', 'could not complete the request (a store, the session store or an unexpected failure: see the error in brackets)', { cause: err });
 }
 
 /** Name and message only: never the request, a body or a stack with values in it. */

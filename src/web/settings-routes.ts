@@ -1,7 +1,7 @@
 import type { Request, Response, Router } from 'express';
 import type { Config } from '../options.js';
 import { TwoFactorError } from '../errors.js';
-import type { Accounts } from '../flow/account.js';
+import type { Accounts, TotpCheck } from '../flow/account.js';
 import type { AttemptLimiter } from '../flow/attempts.js';
 import type { Policy } from '../flow/policy.js';
 import type { SecondFactorSession } from '../flow/session.js';
@@ -14,10 +14,11 @@ import type { FactorMethod, UserRecord } from '../store/types.js';
 import type { CodeChecks } from './code-check.js';
 import { asyncHandler } from './http.js';
 import { readCode, readField } from './input.js';
-import { errorMessageKey, type MessageKey } from './messages.js';
-import { errorFor, phoneProblemKeys, smsCheckError, type PageError } from './page-errors.js';
-import { renderRecoveryCodes } from './recovery-routes.js';
+import type { MessageKey } from './messages.js';
+import { errorFor, lastSendError, phoneProblemKeys, sendRefusalError, smsCheckError, totpCheckError, type PageError } from './page-errors.js';
+import { renderCodesShownOnce, renderRecoveryCodes } from './recovery-routes.js';
 import type { Render } from './render.js';
+import { randomId } from '../secrets.js';
 
 declare module 'express-session' {
   interface SessionData {
@@ -25,6 +26,8 @@ declare module 'express-session' {
     secondFactorSettingsNotice?: MessageKey;
     /** When a code to confirm it's you went to the enrolled phone from the settings page. */
     secondFactorSettingsCodeSentAt?: number;
+    /** The one "Make new recovery codes" form that may still issue a set (see issueToken). */
+    secondFactorRecoveryIssue?: string;
   }
 }
 
@@ -56,7 +59,7 @@ export function registerSettingsRoutes(
   },
 ): void {
   const { config, accounts, attempts, render, policy, roleOf, codes, challenge, recovery } = deps;
-  const { checkSubmittedCode, checkSmsCode, sendCodeUnlessLocked } = deps.codeChecks;
+  const { checkSubmittedCode, checkSmsCode, checkTotpCode, sendCodeUnlessLocked } = deps.codeChecks;
   const base = config.basePath;
   const settingsPath = `${base}/settings`;
   const codeMinutes = Math.ceil(config.smsCodeTtlSeconds / 60);
@@ -93,13 +96,16 @@ export function registerSettingsRoutes(
     delete req.session.secondFactorSettingsNotice;
     const freshNow = method !== undefined && isFresh(who.state);
     const left = recovery.left(record);
+    // A form of its own for "Make new recovery codes": a reload of the codes page re-sends
+    // that form, and must not void the codes just saved by issuing another set.
+    const recoveryIssue = freshNow ? (req.session.secondFactorRecoveryIssue = randomId()) : undefined;
     let confirm: Record<string, unknown> | undefined;
     if (method && !freshNow) {
       const lockedSeconds = await attempts.lockedSeconds(who.userId);
       confirm = {
         lockedMinutes: lockedSeconds > 0 ? Math.ceil(lockedSeconds / 60) : 0,
         sent: req.session.secondFactorSettingsCodeSentAt !== undefined,
-        resendIn: method === 'sms' ? await codes.cooldownSeconds(who.userId) : 0,
+        resendIn: method === 'sms' ? await codes.cooldownSeconds(who.userId, who.state.sms?.binding) : 0,
       };
     }
     render(req, res, status, 'settings', {
@@ -110,6 +116,7 @@ export function registerSettingsRoutes(
       recoveryTotal: RECOVERY_CODE_COUNT,
       recoveryLow: method !== undefined && left <= RECOVERY_CODES_LOW,
       fresh: freshNow,
+      recoveryIssue,
       freshMinutes: Math.ceil(config.freshSecondFactorMs / 60_000),
       confirm,
       codeMinutes,
@@ -157,7 +164,7 @@ export function registerSettingsRoutes(
       const sent = await sendCodeUnlessLocked({
         req, res, userId: who.userId,
         send: () => challenge.send(who.state, config.secrets.open(phone, who.userId), 'settings', config.i18n.localeOf(req)),
-        refused: (status, error) => renderSettings(req, res, who, status, errorFor(error)),
+        refused: (status, error) => renderSettings(req, res, who, status, sendRefusalError(error)),
       });
       if (!sent) return;
       req.session.secondFactorSettingsCodeSentAt = config.now();
@@ -173,18 +180,20 @@ export function registerSettingsRoutes(
       const current = await enrolled(res, who);
       if (!current) return;
       const { record, method } = current;
-      // Either method, so not checkSmsCode.
+      // Either method, so neither checkSmsCode nor checkTotpCode.
       let check = 'wrong' as SmsCheck;
+      let totp = 'wrong' as TotpCheck;
       const right = await checkSubmittedCode({
         req, res, userId: who.userId, method, reason: 'settings',
         read: () => readCode(body(req).code),
         evaluate: async (code) => {
-          if (method === 'totp') return accounts.verifyTotp(who.userId, record, code);
+          if (method === 'totp') return (totp = await accounts.verifyTotp(who.userId, record, code)) === 'ok';
           if (!record.phone) return false;
           check = await codes.check(who.userId, { binding: who.state.sms?.binding, phone: config.secrets.open(record.phone, who.userId) }, code);
           return check === 'ok';
         },
-        rerender: (status, error) => renderSettings(req, res, who, status, error ? errorFor(error) : smsCheckError(check)),
+        rerender: (status, error) =>
+          renderSettings(req, res, who, status, error ? errorFor(error) : method === 'totp' ? totpCheckError(totp) : smsCheckError(check)),
       });
       if (!right) return;
       who.state.verifiedAt = config.now();
@@ -203,6 +212,12 @@ export function registerSettingsRoutes(
       if (!who || !fresh(req, res, who)) return;
       const current = await enrolled(res, who);
       if (!current) return;
+      const form = readField(body(req).issue, 64);
+      if (!form || form !== req.session.secondFactorRecoveryIssue) {
+        renderCodesShownOnce(config, render, req, res);
+        return;
+      }
+      delete req.session.secondFactorRecoveryIssue;
       const shown = await recovery.issue(who.userId, current.record);
       config.emit({ type: 'recovery_codes_regenerated', userId: who.userId, method: current.method });
       renderRecoveryCodes(config, render, req, res, shown, { doneHref: settingsPath });
@@ -285,11 +300,11 @@ export function registerSettingsRoutes(
       const current = await enrolled(res, who);
       if (!current) return;
       const secret = config.secrets.open(enrolment.sealed, who.userId);
-      const right = await checkSubmittedCode({
-        req, res, userId: who.userId, method: 'totp', reason: 'method_change',
+      const right = await checkTotpCode({
+        req, res, userId: who.userId, reason: 'method_change',
         read: () => readCode(body(req).code),
-        evaluate: (code) => accounts.acceptTotp(who.userId, secret, code),
-        rerender: (status, error) => renderNewTotp(req, res, who, status, error ? errorFor(error) : { key: 'error.invalid_code' }),
+        accept: (code) => accounts.acceptTotp(who.userId, secret, code),
+        rerender: (status, error) => renderNewTotp(req, res, who, status, error),
       });
       if (!right) return;
       const saved = await accounts.saveTotpEnrolment(who.userId, enrolment.sealed, current.generation);
@@ -309,13 +324,12 @@ export function registerSettingsRoutes(
 
   async function renderPhoneConfirm(req: Request, res: Response, who: SignedIn, status = 200, error?: PageError): Promise<void> {
     const sms = who.state.sms;
-    const failure = sms?.failure === 'sms_failed' || sms?.failure === 'sms_quota' ? { key: errorMessageKey(sms.failure) } : undefined;
-    const shown = error ?? failure;
+    const shown = error ?? lastSendError(sms, config.now());
     render(req, res, status, 'enrol-sms-confirm', {
       title: 'page.title.changeSms',
       masked: maskPhone(who.state.enrolment?.last4 ?? ''),
       sent: sms?.sentAt !== undefined,
-      resendIn: await codes.cooldownSeconds(who.userId),
+      resendIn: await codes.cooldownSeconds(who.userId, sms?.binding),
       codeMinutes,
       formAction: `${settingsPath}/method/sms/confirm`,
       resendAction: `${settingsPath}/method/sms/resend`,
@@ -348,7 +362,7 @@ export function registerSettingsRoutes(
       const sent = await sendCodeUnlessLocked({
         req, res, userId: who.userId,
         send: () => challenge.send(who.state, phone.e164, 'settings', config.i18n.localeOf(req)),
-        refused: (status, error) => renderPhoneForm(req, res, status, typed ?? '', errorFor(error)),
+        refused: (status, error) => renderPhoneForm(req, res, status, typed ?? '', sendRefusalError(error)),
       });
       if (!sent) return;
       who.state.enrolment = { method: 'sms', sealed: config.secrets.seal(phone.e164, who.userId), last4: phone.last4 };
@@ -405,7 +419,7 @@ export function registerSettingsRoutes(
       const sent = await sendCodeUnlessLocked({
         req, res, userId: who.userId,
         send: () => challenge.send(who.state, config.secrets.open(enrolment.sealed, who.userId), 'settings', config.i18n.localeOf(req)),
-        refused: (status, error) => renderPhoneConfirm(req, res, who, status, errorFor(error)),
+        refused: (status, error) => renderPhoneConfirm(req, res, who, status, sendRefusalError(error)),
       });
       if (!sent) return;
       res.redirect(303, `${settingsPath}/method/sms/confirm`);

@@ -10,8 +10,7 @@ import type { UserRecord } from '../store/types.js';
 import type { CodeChecks } from './code-check.js';
 import { asyncHandler } from './http.js';
 import { readCode, readField } from './input.js';
-import { errorMessageKey } from './messages.js';
-import { errorFor, phoneProblemKeys, type PageError } from './page-errors.js';
+import { lastSendError, phoneProblemKeys, sendRefusalError, type PageError } from './page-errors.js';
 import type { Render } from './render.js';
 
 interface Pending {
@@ -20,13 +19,8 @@ interface Pending {
   readonly user: Express.User;
 }
 
-/** A send that was refused or failed: nothing the person typed is wrong, so no field is marked invalid. */
-function sendErrorFor(error: TwoFactorError): PageError {
-  return { ...errorFor(error), general: true };
-}
-
 /**
- * The text-message pages: phone entry and confirmation at enrolment, and "Send a new code".
+ * The text-message pages: phone entry and confirmation at enrolment, and "Resend".
  * Registered before the router's generic pages: its `/enrol` handler takes the choice of text
  * messages and passes the rest on. Returns the verify page and check, which the router's
  * `/verify` calls for people enrolled with SMS (it has read their record already).
@@ -52,12 +46,11 @@ export function registerSmsRoutes(
   const base = config.basePath;
   const codeMinutes = Math.ceil(config.smsCodeTtlSeconds / 60);
 
-  /** What the code pages share: the masked number, whether a code went out, the countdown. */
+  /** What the code pages share: the masked number, whether a code went out, this sign-in's countdown. */
   async function codePage(pending: Pending, last4: string | undefined, error: PageError | undefined) {
     const sms = pending.state.sms;
-    const resendIn = await codes.cooldownSeconds(pending.userId);
-    const failure = sms?.failure === 'sms_failed' || sms?.failure === 'sms_quota' ? { key: errorMessageKey(sms.failure), general: true } : undefined;
-    const shown = error ?? failure;
+    const resendIn = await codes.cooldownSeconds(pending.userId, sms?.binding);
+    const shown = error ?? lastSendError(sms, config.now());
     return {
       masked: maskPhone(last4 ?? ''),
       sent: sms?.sentAt !== undefined,
@@ -121,7 +114,7 @@ export function registerSmsRoutes(
       const sent = await sendCodeUnlessLocked({
         req, res, userId,
         send: () => challenge.send(state, phone.e164, 'enrolment', config.i18n.localeOf(req)),
-        refused: (status, error) => renderPhoneForm(req, res, status, typed ?? '', sendErrorFor(error)),
+        refused: (status, error) => renderPhoneForm(req, res, status, typed ?? '', sendRefusalError(error)),
       });
       if (!sent) return;
       // The number joins the pending enrolment only once a code went to it; it reaches the
@@ -173,7 +166,7 @@ export function registerSmsRoutes(
     }),
   );
 
-  // --- "Send a new code" --------------------------------------------------------------------
+  // --- "Resend": within one sign-in, after its cooldown ----------------------------------------
 
   router.post(
     '/resend',
@@ -197,7 +190,7 @@ export function registerSmsRoutes(
         req, res, userId,
         send: () => challenge.send(state, phone, 'resend', config.i18n.localeOf(req)),
         refused: (status, error) =>
-          onVerify ? renderVerify(req, res, pending, record!, status, sendErrorFor(error)) : renderConfirm(req, res, pending, status, sendErrorFor(error)),
+          onVerify ? renderVerify(req, res, pending, record!, status, sendRefusalError(error)) : renderConfirm(req, res, pending, status, sendRefusalError(error)),
       });
       if (!sent) return;
       res.redirect(303, onVerify ? `${base}/verify` : `${base}/enrol/sms/confirm`);
