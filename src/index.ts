@@ -35,8 +35,10 @@ export interface SecondFactor {
   readonly adminRouter: AdminRouter;
   /**
    * An Express error handler for the end of the host's stack: any failure before or behind
-   * the gate (a session store that is down, say) becomes the package's clear error page or
-   * JSON answer — 503 "we can't verify your sign-in right now" — never a stack trace.
+   * the gate becomes the package's clear error page or JSON answer with a stable code, and one
+   * log line — never a stack trace. A failure on a request without a session is named as the
+   * session middleware's (`session_misconfigured`, or 503 `session_store_unavailable`), not
+   * the second factor's store.
    */
   readonly errorHandler: ErrorRequestHandler;
   /**

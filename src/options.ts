@@ -384,13 +384,7 @@ export function parseOptions(options: SecondFactorOptions): Config {
     logger.warn('second factor: no encryptionKey given; using a random key for this process only (development). Enrolments will not survive a restart.');
     key = randomBytes(32);
   }
-  const sms = o.sms ?? consoleSender();
-  // Like the memory store: a sender that prints every code to stdout must be chosen on purpose.
-  if (production && isConsoleSender(sms) && !o.allowConsoleSenderInProduction) {
-    throw invalid(
-      `option "sms" ${o.sms ? 'is a consoleSender()' : 'is required'} in production (${o.sms ? 'it' : 'the default consoleSender()'} prints every sign-in code to stdout); pass sms: messageBirdSender({ accessKey, originator }), or set allowConsoleSenderInProduction: true`,
-    );
-  }
+  const sms = chooseSender(o, production);
 
   const onEvent = o.onEvent as SecondFactorOptions['onEvent'];
   const notify = o.notify as SecondFactorOptions['notify'];
@@ -445,6 +439,16 @@ export function parseOptions(options: SecondFactorOptions): Config {
     policy: o.policy ?? {},
     canManagePolicy: (o.canManagePolicy as SecondFactorOptions['canManagePolicy']) ?? (() => false),
   });
+}
+
+/** The sender; like the memory store, one that prints every code to stdout must be chosen on purpose in production. */
+function chooseSender(o: z.infer<typeof schema>, production: boolean): SmsSender {
+  const sms = o.sms ?? consoleSender();
+  if (production && isConsoleSender(sms) && !o.allowConsoleSenderInProduction) {
+    const what = o.sms ? 'is a consoleSender() in production (it prints' : 'is required in production (the default consoleSender() prints';
+    throw invalid(`option "sms" ${what} every sign-in code to stdout); pass sms: messageBirdSender({ accessKey, originator }), or set allowConsoleSenderInProduction: true`);
+  }
+  return sms;
 }
 
 /** What the person is told about (`notify`): changes to how they sign in, and alarms. */

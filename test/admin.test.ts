@@ -5,7 +5,7 @@ import { describe, it } from 'mocha';
 import supertest from 'supertest';
 import { demoUsers, findUser, searchUsers, type PortalUser } from '../examples/portal/users.js';
 import { MemoryStore, secondFactor, TwoFactorError, type SecondFactorOptions, type TwoFactorEvent, type UserDirectory } from 'passport-second-factor';
-import { codeAt, csrfFrom, enrolTotp, signIn, startPortal, submitCode, TestClock, type TestPortal } from './helpers/portal.js';
+import { codeAt, csrfFrom, enrolTotp, portalToken, signIn, signOut, startPortal, submitCode, TestClock, type TestPortal } from './helpers/portal.js';
 import { redisForSuite } from './helpers/redis-suite.js';
 
 const quiet = { info() {}, warn() {}, error() {} };
@@ -38,13 +38,15 @@ describe('admin reset: resetting another person', () => {
   it('lets a bot admin reset a partner ops user, whose next sign-in asks for enrolment', async () => {
     const portal = startPortal();
     const ned = await signedIn(portal, 'northwind.ops');
-    await ned.agent.post('/logout').expect(303);
+    await signOut(ned.agent);
     const { agent: admin } = await signedIn(portal, 'bot.admin');
 
     const dashboard = await admin.get('/dashboard').expect(200);
     assert.match(dashboard.text, /<a href="\/admin\/2fa">Admin: reset 2FA<\/a>/);
     const list = await admin.get('/admin/2fa').expect(200);
     assert.match(list.text, /<label for="admin-q">Search by name or email<\/label>/);
+    assert.match(list.text, /<a href="\/">Back to Acme Portal<\/a>/, 'a way back to the app');
+    assert.match((await admin.get('/admin/2fa/policy').expect(200)).text, /<a href="\/">Back to Acme Portal<\/a>/, 'from the policy page too');
     assert.match(list.text, /<th scope="row">Ned North<br><span class="sf-hint">ned@northwind\.example<\/span><\/th>\s*<td>partner-ops<\/td>\s*<td>Northwind Partners<\/td>\s*<td>Enrolled \(authenticator app\)<\/td>/);
     assert.match(list.text, /href="\/admin\/2fa\/users\/u4\/reset">Reset 2FA/);
 
@@ -81,7 +83,8 @@ describe('admin reset: resetting another person', () => {
     // The skip as the "Skip for now" button records it, written directly.
     await portal.store.saveUser('u6', { generation: 0, skippedAt: portal.clock.t });
     const skipper = portal.agent();
-    const before = await skipper.post('/login').type('form').send({ username: 'acme.ops', password: 'demo-password' }).expect(303);
+    const _csrf = await portalToken(skipper);
+    const before = await skipper.post('/login').type('form').send({ _csrf, username: 'acme.ops', password: 'demo-password' }).expect(303);
     assert.equal(before.headers.location, '/', 'the skip is honoured before the reset');
     assert.match((await admin.get('/admin/2fa')).text, /<th scope="row">Abe Acme[\s\S]*?<td>Skipped<\/td>/);
 
@@ -163,6 +166,41 @@ describe('admin reset: refusals', () => {
         ['reset_refused', 'u1', 'u1', 'refused', 'self'],
       ],
     );
+  });
+
+  it('offers no reset for a person who never enrolled and never skipped, and a reset sent anyway is a 409 that changes nothing', async () => {
+    const portal = startPortal();
+    const { agent: admin } = await signedIn(portal, 'bot.admin');
+    await signIn(portal.agent(), 'northwind.ops'); // a password step only: nothing saved
+    const list = await admin.get('/admin/2fa').expect(200);
+    const row = /<tr data-user-id="u4">[\s\S]*?<\/tr>/.exec(list.text)?.[0] ?? '';
+    assert.match(row, /<td>Not enrolled<\/td>/);
+    assert.doesNotMatch(row, /Reset 2FA|\/reset"/, 'no reset offered');
+    const users = (await admin.get('/admin/2fa/api/users').expect(200)).body.users as Array<{ id: string; canReset: boolean }>;
+    assert.equal(users.find((u) => u.id === 'u4')?.canReset, false);
+
+    const confirm = await admin.get('/admin/2fa/users/u4/reset').expect(409);
+    assert.match(confirm.text, /Ned North has not set up two-step verification and has not skipped it, so there is nothing to reset\./);
+    assert.match(confirm.text, /<a class="sf-button" href="\/admin\/2fa">Back to the list<\/a>/);
+    assert.doesNotMatch(confirm.text, /action="\/admin\/2fa\/users\/u4\/reset"/, 'no confirmation form');
+    const eventsBefore = portal.events.length;
+    const posted = await admin.post('/admin/2fa/users/u4/reset').type('form').send({ _csrf: csrfFrom(list.text) }).expect(409);
+    assert.match(posted.text, /nothing to reset/);
+    const api = await admin.post('/admin/2fa/api/users/u4/reset').set('x-csrf-token', await apiToken(admin)).expect(409);
+    assert.deepEqual(api.body, { error: 'nothing_to_reset', userId: 'u4' });
+    assert.equal(await portal.store.getUser('u4'), null, 'nothing written');
+    assert.deepEqual(
+      portal.events.slice(eventsBefore).map((e) => [e.type, e.userId, e.outcome, e.reason]),
+      [
+        ['reset_refused', 'u4', 'refused', 'nothing_to_reset'],
+        ['reset_refused', 'u4', 'refused', 'nothing_to_reset'],
+      ],
+    );
+
+    // Once the person skipped, there is something to reset.
+    await portal.store.saveUser('u4', { generation: 0, skippedAt: portal.clock.t });
+    assert.match(/<tr data-user-id="u4">[\s\S]*?<\/tr>/.exec((await admin.get('/admin/2fa')).text)?.[0] ?? '', /<td>Skipped<\/td>[\s\S]*Reset 2FA/);
+    await admin.get('/admin/2fa/users/u4/reset').expect(200);
   });
 
   it('answers 403 to a signed-in person who is not an admin', async () => {
@@ -545,6 +583,8 @@ describe('admin reset: who may reset whom, through the JSON API', () => {
   for (const actorRole of roles) {
     it(`lets ${actorRole} reset exactly whom the matrix and tenant scope allow`, async () => {
       const portal = startPortal({ secondFactor: { users: directory } });
+      // Enrolled, so that a reset has something to clear (one of someone never enrolled is a 409).
+      await Promise.all(targets.map((target) => portal.store.saveUser(target.id, { generation: 0, method: 'totp', factorId: 'f', secret: 'sealed' })));
       const { agent } = await signedIn(portal, actorOf[actorRole]);
       const admin = actorRole === 'bot-admin' || actorRole === 'partner-admin';
       const token = admin ? await apiToken(agent) : 'none';

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'mocha';
 import { createCluster, type RedisClientType, type RedisClusterType } from 'redis';
 import { RedisStore } from '../src/store/redis.js';
 import { storeContract } from '../src/testing/store-contract.js';
-import { codeAt, enrolTotp, signIn, startPortal, submitCode } from './helpers/portal.js';
+import { codeAt, enrolTotp, signIn, signOut, startPortal, submitCode } from './helpers/portal.js';
 import { startRedisCluster, type RedisCluster } from './helpers/redis-cluster.js';
 
 type Cluster = RedisClusterType<any, any, any, any, any>;
@@ -140,7 +140,7 @@ describe('Redis Cluster (3 local masters)', function () {
       const agent = portal.agent();
       await signIn(agent, 'acme.ops');
       const { secret } = await enrolTotp(agent, portal.clock);
-      await agent.post('/logout').expect(303);
+      await signOut(agent);
 
       await signIn(agent, 'acme.ops');
       await agent.get('/dashboard').expect(303).expect('location', '/2fa');

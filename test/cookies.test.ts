@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import type supertest from 'supertest';
-import { startPortal } from './helpers/portal.js';
+import { portalToken, startPortal } from './helpers/portal.js';
 
 function sessionCookieLine(res: supertest.Response): string {
   const line = (res.headers['set-cookie'] as unknown as string[] | undefined)?.find((c) => c.startsWith('portal.sid='));
@@ -14,7 +14,9 @@ const attributes = (line: string) => line.split(';').slice(1).map((part) => part
 describe('the example portal’s session cookie', () => {
   it('is HttpOnly and SameSite=Lax, and not Secure over plain HTTP (development)', async () => {
     const portal = startPortal();
-    const res = await portal.agent().post('/login').type('form').send({ username: 'acme.ops', password: 'demo-password' }).expect(303);
+    const agent = portal.agent();
+    const _csrf = await portalToken(agent);
+    const res = await agent.post('/login').type('form').send({ _csrf, username: 'acme.ops', password: 'demo-password' }).expect(303);
     const line = sessionCookieLine(res);
     assert.ok(attributes(line).includes('httponly'), `HttpOnly: ${line}`);
     assert.match(line, /; SameSite=Lax(;|$)/);
@@ -24,7 +26,10 @@ describe('the example portal’s session cookie', () => {
 
   it('is Secure behind an HTTPS proxy on loopback that `trust proxy` trusts', async () => {
     const portal = startPortal();
-    const res = await portal.agent().post('/login').set('X-Forwarded-Proto', 'https').type('form').send({ username: 'acme.ops', password: 'demo-password' }).expect(303);
+    const agent = portal.agent();
+    // The login page over plain HTTP: a Secure cookie from it would not be sent back here.
+    const _csrf = await portalToken(agent);
+    const res = await agent.post('/login').set('X-Forwarded-Proto', 'https').type('form').send({ _csrf, username: 'acme.ops', password: 'demo-password' }).expect(303);
     const line = sessionCookieLine(res);
     assert.ok(attributes(line).includes('secure'), `Secure: ${line}`);
     assert.ok(attributes(line).includes('httponly'), `HttpOnly: ${line}`);

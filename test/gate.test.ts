@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
-import { codeAt, continueAfterCodes, csrfFrom, enrolTotp, sessionCookie, signIn, startPortal, submitCode, totpKeyFrom } from './helpers/portal.js';
+import { codeAt, continueAfterCodes, csrfFrom, enrolTotp, sessionCookie, signIn, signOut, startPortal, submitCode, totpKeyFrom } from './helpers/portal.js';
 
 describe('the second-factor gate (authenticator app, memory store)', () => {
   it('enrols an authenticator app, then asks for a code at the next sign-in', async () => {
@@ -35,7 +35,7 @@ describe('the second-factor gate (authenticator app, memory store)', () => {
     assert.equal(record?.method, 'totp');
     assert.ok(record?.secret && !record.secret.includes(secret), 'secret sealed at rest');
 
-    await agent.post('/logout').expect(303);
+    await signOut(agent);
     await agent.get('/dashboard').expect(303).expect('location', '/login?returnTo=%2Fdashboard');
 
     await signIn(agent, 'acme.ops');
@@ -120,6 +120,31 @@ describe('the second-factor gate (authenticator app, memory store)', () => {
     assert.equal((await submitCode(third, fresh)).status, 401, 'the same code in another session is refused');
     // Still inside the drift window, an older step is refused too once a newer one was used.
     assert.equal((await submitCode(third, codeAt(secret, portal.clock.t - 30_000))).status, 401);
+  });
+
+  it('says a right code refused as already used so, and still counts it as a failed attempt', async () => {
+    const portal = startPortal();
+    const first = portal.agent();
+    await signIn(first, 'northwind.ops');
+    const { secret } = await enrolTotp(first, portal.clock);
+    const used = codeAt(secret, portal.clock.t);
+    const again = portal.agent();
+    await signIn(again, 'northwind.ops');
+
+    const replay = await submitCode(again, used);
+    assert.equal(replay.status, 401);
+    assert.match(replay.text, /role="alert"[^>]*>\s*<p>That code was already used\. Wait for the next one in your app\.<\/p>/);
+    assert.equal(portal.events.filter((e) => e.type === 'failed' && e.userId === 'u4').length, 1, 'a failed attempt, as before');
+    const near = new Set([-30_000, 0, 30_000].map((ms) => codeAt(secret, portal.clock.t + ms)));
+    let notRight = used;
+    while (near.has(notRight)) notRight = String((Number(notRight) + 1) % 1_000_000).padStart(6, '0');
+    const wrong = await submitCode(again, notRight);
+    assert.equal(wrong.status, 401);
+    assert.match(wrong.text, /That code didn’t work/, 'a code that is not right says nothing about use');
+    assert.doesNotMatch(wrong.text, /already used/);
+
+    portal.clock.advance(30);
+    assert.equal((await submitCode(again, codeAt(secret, portal.clock.t))).status, 303, 'the next code works');
   });
 
   it('accepts exactly one of 20 parallel copies of one valid code', async () => {

@@ -5,7 +5,7 @@ import type { SecondFactorOptions } from 'passport-second-factor';
 import { en } from '../src/web/messages.js';
 import { es } from '../src/web/messages.es.js';
 import { capturingSender, type CapturingSender } from './helpers/capturing-sender.js';
-import { codeAt, continueAfterCodes, csrfFrom, signIn, startPortal, totpKeyFrom, type TestPortal } from './helpers/portal.js';
+import { codeAt, continueAfterCodes, csrfFrom, signIn, signOut, startPortal, totpKeyFrom, type TestPortal } from './helpers/portal.js';
 
 const placeholders = (template: string): string[] => [...new Set([...template.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!))].sort();
 
@@ -154,7 +154,7 @@ describe('localisation', () => {
       const shown = await agent.post('/2fa/enrol/sms/confirm').type('form').send({ _csrf: csrfFrom(confirm.text), code: sms.lastCode() });
       const { done } = await continueAfterCodes(agent, shown);
       assert.equal(done.status, 303, done.text);
-      await agent.post('/logout').expect(303);
+      await signOut(agent);
       portal.clock.advance(31);
 
       await signIn(agent, 'acme.ops');
@@ -162,7 +162,7 @@ describe('localisation', () => {
       assert.match(sms.sent[1]!.body, /^Su código de Acme Portal es \d{6}$/);
 
       // The same person from an English browser gets the English text.
-      await agent.post('/logout').expect(303);
+      await signOut(agent);
       portal.clock.advance(31);
       const englishAgent = agentIn(portal, 'en');
       await signIn(englishAgent, 'acme.ops');

@@ -3,7 +3,7 @@ import { after, afterEach, before, describe, it } from 'mocha';
 import { generateSync } from 'otplib';
 import { createClient, type RedisClientType } from 'redis';
 import { RedisStore } from '../src/store/redis.js';
-import { BrowserClient, csrfTokenIn, keepAliveAgent } from './helpers/http-client.js';
+import { BrowserClient, csrfTokenIn, keepAliveAgent, loginForm } from './helpers/http-client.js';
 import { startPortalInstance, type PortalInstance } from './helpers/portal-instance.js';
 import { startRedis, type RedisServer } from './helpers/redis.js';
 
@@ -25,7 +25,7 @@ function wrongCode(secret: string): string {
 
 /** Enrols an authenticator app through the pages of one instance; returns the secret. */
 async function enrol(url: string, username: string, client = new BrowserClient(agent)): Promise<string> {
-  const choose = await client.follow(url, '/login', { form: { username, password: PASSWORD } });
+  const choose = await client.follow(url, '/login', { form: await loginForm(client, url, { username, password: PASSWORD }) });
   assert.equal(choose.status, 200, `sign-in of ${username}`);
   const page = await client.follow(url, '/2fa/enrol', { form: { _csrf: csrfTokenIn(choose.text), method: 'totp' } });
   const secret = /id="totp-key">([A-Z2-7 ]+)</.exec(page.text)?.[1]?.replace(/ /g, '');
@@ -39,9 +39,15 @@ async function enrol(url: string, username: string, client = new BrowserClient(a
 
 /** The password step on `url`; the pending session is now in the client's cookie jar. */
 async function signIn(client: BrowserClient, url: string, username: string): Promise<void> {
-  const res = await client.request(url, '/login', { form: { username, password: PASSWORD } });
+  const res = await client.request(url, '/login', { form: await loginForm(client, url, { username, password: PASSWORD }) });
   assert.equal(res.status, 303);
   assert.equal(res.location, '/2fa');
+}
+
+/** The password step of a new browser on `url`: where it leads. */
+async function passwordOnly(url: string, username: string) {
+  const client = new BrowserClient(agent);
+  return client.request(url, '/login', { form: await loginForm(client, url, { username, password: PASSWORD }) });
 }
 
 /** The CSRF token of the verify page on `url` (the session's token: the same on every instance). */
@@ -168,7 +174,7 @@ describe('two portal instances on one Redis', function () {
     assert.equal((await client.request(b.url, '/dashboard')).location, '/2fa');
 
     const fresh = new BrowserClient(agent);
-    const landing = await fresh.follow(a.url, '/login', { form: { username: 'northwind.admin', password: PASSWORD } });
+    const landing = await fresh.follow(a.url, '/login', { form: await loginForm(fresh, a.url, { username: 'northwind.admin', password: PASSWORD }) });
     assert.equal(landing.status, 200);
     assert.match(landing.text, /name="method"/, 'the method choice of a new enrolment');
   });
@@ -209,14 +215,14 @@ describe('two portal instances on one Redis', function () {
       assert.doesNotMatch(late.text, /Welcome, <strong>/);
       assert.notEqual((await waiting.request(b.url, '/dashboard')).status, 200);
       const fresh = new BrowserClient(agent);
-      const landing = await fresh.follow(b.url, '/login', { form: { username: 'northwind.ops', password: PASSWORD } });
+      const landing = await fresh.follow(b.url, '/login', { form: await loginForm(fresh, b.url, { username: 'northwind.ops', password: PASSWORD }) });
       assert.match(landing.text, /name="method"/, 'the method choice of a new enrolment');
       assert.ok(a.events.some((event) => event.type === 'reset' && event.userId === 'u4'));
     });
 
     it(`switches the policy on one instance: the other follows within the policy cache TTL (${POLICY_CACHE_SECONDS} s)`, async () => {
       // B reads (and caches) "required" first: a password-only sign-in is held for a code.
-      const before = await new BrowserClient(agent).request(b.url, '/login', { form: { username: 'southpaw.ops', password: PASSWORD } });
+      const before = await passwordOnly(b.url, 'southpaw.ops');
       assert.equal(before.location, '/2fa');
 
       const page = await admin.request(a.url, '/admin/2fa/policy');
@@ -226,13 +232,13 @@ describe('two portal instances on one Redis', function () {
       const at = Date.now();
 
       // A, which made the change, applies it at once.
-      const onA = await new BrowserClient(agent).request(a.url, '/login', { form: { username: 'southpaw.ops', password: PASSWORD } });
+      const onA = await passwordOnly(a.url, 'southpaw.ops');
       assert.equal(onA.status, 303);
       assert.notEqual(onA.location, '/2fa');
 
       let seenAfterMs: number | undefined;
       while (Date.now() - at < POLICY_CACHE_SECONDS * 1000 + 2_000) {
-        const onB = await new BrowserClient(agent).request(b.url, '/login', { form: { username: 'southpaw.ops', password: PASSWORD } });
+        const onB = await passwordOnly(b.url, 'southpaw.ops');
         if (onB.status === 303 && onB.location !== '/2fa') {
           seenAfterMs = Date.now() - at;
           break;

@@ -4,7 +4,7 @@ import { describe, it } from 'mocha';
 import supertest from 'supertest';
 import type { TwoFactorEvent } from 'passport-second-factor';
 import { capturingSender } from './helpers/capturing-sender.js';
-import { codeAt, csrfFrom, recoveryCodesFrom, startPortal, totpKeyFrom } from './helpers/portal.js';
+import { codeAt, csrfFrom, portalToken, recoveryCodesFrom, signOut, startPortal, totpKeyFrom } from './helpers/portal.js';
 
 interface Seen {
   readonly request: string;
@@ -66,7 +66,10 @@ describe('no secret, code, recovery code or full phone number leaks', () => {
     const forbid = (what: string, value: string, from = seen.length) => forbidden.push({ what, value, from });
     const post = async (agent: supertest.Agent, path: string, page: string, fields: Record<string, string | undefined> = {}) =>
       agent.post(path).type('form').send({ _csrf: csrfFrom((await agent.get(page)).text), ...fields });
-    const login = (agent: supertest.Agent, username: string) => agent.post('/login').type('form').send({ username, password: 'demo-password' }).expect(303);
+    const login = async (agent: supertest.Agent, username: string) => {
+      const _csrf = await portalToken(agent);
+      return agent.post('/login').type('form').send({ _csrf, username, password: 'demo-password' }).expect(303);
+    };
     const wrongCode = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, '0');
 
     // 1. An authenticator app: enrolment, its recovery codes, a wrong and a right code.
@@ -88,7 +91,7 @@ describe('no secret, code, recovery code or full phone number leaks', () => {
     }
     await abe.post('/2fa/recovery-codes/continue').type('form').send({ _csrf: csrfFrom(shown.text) }).expect(303);
     await abe.get('/2fa/settings').expect(200);
-    await abe.post('/logout').expect(303);
+    await signOut(abe);
 
     portal.clock.advance(30);
     await login(abe, 'acme.ops');
@@ -98,7 +101,7 @@ describe('no secret, code, recovery code or full phone number leaks', () => {
     await post(abe, '/2fa/verify', '/2fa/verify', { code: wrongCode(right) }).then((res) => assert.equal(res.status, 401));
     await post(abe, '/2fa/verify', '/2fa/verify', { code: right, remember: '1' }).then((res) => assert.equal(res.status, 303));
     await abe.get('/dashboard').expect(200);
-    await abe.post('/logout').expect(303);
+    await signOut(abe);
 
     // 2. A recovery code, in another browser.
     const lost = browser();
@@ -118,7 +121,7 @@ describe('no secret, code, recovery code or full phone number leaks', () => {
     assert.equal(smsCodes.status, 200);
     for (const code of recoveryCodesFrom(smsCodes.text)) forbid('a recovery code', code);
     await ned.post('/2fa/recovery-codes/continue').type('form').send({ _csrf: csrfFrom(smsCodes.text) }).expect(303);
-    await ned.post('/logout').expect(303);
+    await signOut(ned);
     portal.clock.advance(31);
     await login(ned, 'northwind.ops');
     forbid('a texted code', sms.lastCode(), seen.length - 1);

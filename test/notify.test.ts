@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import { secondFactor, TwoFactorError, type SecondFactorOptions, type TwoFactorEvent } from 'passport-second-factor';
-import { codeAt, csrfFrom, enrolTotp, signIn, startPortal, submitCode, totpKeyFrom } from './helpers/portal.js';
+import { codeAt, csrfFrom, enrolTotp, signIn, signOut, startPortal, submitCode, totpKeyFrom } from './helpers/portal.js';
 
 const quiet = { info() {}, warn() {}, error() {} };
 
@@ -23,7 +23,7 @@ describe('notify: telling the person about changes to their sign-in', () => {
     const abe = portal.agent();
     await signIn(abe, 'acme.ops');
     const { recoveryCodes } = await enrolTotp(abe, portal.clock);
-    await abe.post('/logout').expect(303);
+    await signOut(abe);
 
     const recovering = portal.agent();
     await signIn(recovering, 'acme.ops');
@@ -35,7 +35,7 @@ describe('notify: telling the person about changes to their sign-in', () => {
     const newSecret = totpKeyFrom(enrol.text);
     portal.clock.advance(30);
     await recovering.post('/2fa/settings/method/totp').type('form').send({ _csrf: csrfFrom(enrol.text), code: codeAt(newSecret, portal.clock.t) }).expect(200);
-    await recovering.post('/logout').expect(303);
+    await signOut(recovering);
 
     const guesser = portal.agent();
     await signIn(guesser, 'acme.ops');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import { MemoryStore, type TwoFactorStore } from '../src/index.js';
-import { codeAt, continueAfterCodes, csrfFrom, enrolTotp, signIn, startPortal, submitCode, type TestPortal } from './helpers/portal.js';
+import { codeAt, continueAfterCodes, csrfFrom, enrolTotp, portalToken, postLogin, signIn, startPortal, submitCode, type TestPortal } from './helpers/portal.js';
 
 const optional = { policy: { mode: 'optional' as const, roleModes: { 'bot-admin': 'required' as const } } };
 
@@ -57,7 +57,7 @@ describe('enforcement policy', () => {
     assert.ok(portal.events.some((e) => e.type === 'skipped' && e.userId === 'u6'));
 
     const later = portal.agent();
-    const login = await later.post('/login').type('form').send({ username: 'acme.ops', password: 'demo-password', returnTo: '/api/me' });
+    const login = await postLogin(later, { username: 'acme.ops', password: 'demo-password', returnTo: '/api/me' });
     assert.equal(login.status, 303);
     assert.equal(login.headers.location, '/api/me');
     await later.get('/api/me').set('Accept', 'application/json').expect(200);
@@ -124,7 +124,7 @@ describe('enforcement policy', () => {
 
     await setMode(portal, admin, 'off');
     const off = portal.agent();
-    const login = await off.post('/login').type('form').send({ username: 'northwind.ops', password: 'demo-password' });
+    const login = await postLogin(off, { username: 'northwind.ops', password: 'demo-password' });
     assert.equal(login.headers.location, '/', 'straight in while off');
     await off.get('/dashboard').expect(200);
 
@@ -167,7 +167,7 @@ describe('enforcement policy', () => {
     await signIn(pending, 'bot.admin');
     await pending.get('/admin/2fa/policy').expect(303).expect('location', '/2fa');
     const fresh = portal.agent();
-    await fresh.post('/login').type('form').send({ username: 'acme.ops', password: 'demo-password' });
+    await postLogin(fresh, { username: 'acme.ops', password: 'demo-password' });
     await skip(portal, 'acme.ops');
     assert.ok(!portal.events.some((e) => e.type === 'policy_changed'));
   });
@@ -223,3 +223,92 @@ describe('enforcement policy', () => {
     assert.deepEqual(calls, []);
   });
 });
+
+describe('one source of truth for the policy switch', () => {
+  /** The start-up line about the mode, once the background read has resolved. */
+  async function modeLine(portal: TestPortal): Promise<string> {
+    for (let i = 0; i < 100; i += 1) {
+      const line = portal.logs.find((l) => l.includes('2FA mode'));
+      if (line) return line;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.fail(`no 2FA mode line in: ${portal.logs.join(' | ')}`);
+  }
+
+  /** An instance whose admin (bot.admin, enrolled) turned the switch off on the page. */
+  async function switchedOffOnThePage(store: TwoFactorStore): Promise<{ secret: string }> {
+    const portal = startPortal({ secondFactor: { store } });
+    const admin = portal.agent();
+    await signIn(admin, 'bot.admin');
+    const { secret } = await enrolTotp(admin, portal.clock);
+    await setMode(portal, admin, 'off');
+    return { secret };
+  }
+
+  it('logs at start-up the mode from the option when nothing is stored', async () => {
+    assert.equal(await modeLine(startPortal()), 'info second factor: 2FA mode: required (from the policy.mode option)');
+  });
+
+  it('logs the stored switch with who set it and when, and warns when it overrides the policy.mode option', async () => {
+    const store = new MemoryStore();
+    await switchedOffOnThePage(store);
+
+    const restarted = startPortal({ secondFactor: { store, policy: { mode: 'required' } } });
+
+    assert.equal(
+      await modeLine(restarted),
+      'warn second factor: 2FA mode: off (set by bea@bot.example (user u1) on 2026-01-05T09:00Z on the policy page); the policy.mode option ("required") is only the default until the page sets one: set policy.lockMode: true to make it win',
+    );
+    const agent = restarted.agent();
+    const _csrf = await portalToken(agent);
+    await agent.post('/login').type('form').send({ _csrf, username: 'acme.ops', password: 'demo-password' }).expect(303).expect('location', '/');
+  });
+
+  it('shows on the policy page who changed the switch and when', async () => {
+    const portal = startPortal();
+    const admin = portal.agent();
+    await signIn(admin, 'bot.admin');
+    await enrolTotp(admin, portal.clock);
+    await setMode(portal, admin, 'optional');
+    const page = await admin.get('/admin/2fa/policy').expect(200);
+    assert.match(page.text, /Last changed by bea@bot\.example on 2026-01-05 09:00 UTC\./);
+  });
+
+  it('policy.lockMode: the option wins over the stored switch, the page shows it locked and refuses changes', async () => {
+    const store = new MemoryStore();
+    const { secret } = await switchedOffOnThePage(store);
+
+    const locked = startPortal({ secondFactor: { store, policy: { mode: 'required', lockMode: true } } });
+
+    assert.match(await modeLine(locked), /^info second factor: 2FA mode: required \(from the policy\.mode option, locked by policy\.lockMode; overrides the policy page's "off" \(set by bea@bot\.example/);
+    const person = locked.agent();
+    await signIn(person, 'acme.ops');
+    const admin = locked.agent();
+    await signIn(admin, 'bot.admin');
+    locked.clock.advance(30);
+    // Enrolled on the first instance (same store and key): a later code of the same app.
+    assert.equal((await submitCode(admin, codeAt(secret, locked.clock.t))).status, 303);
+    const page = await admin.get('/admin/2fa/policy').expect(200);
+    assert.match(page.text, /Set by the operator in configuration: it can’t be changed on this page\./);
+    assert.doesNotMatch(page.text, /name="mode"/);
+    const refused = await admin.post('/admin/2fa/policy').type('form').send({ _csrf: csrfFrom(page.text), mode: 'off' });
+    assert.equal(refused.status, 409);
+    assert.match(refused.text, /made by the operator in configuration/);
+    const json = await admin.post('/admin/2fa/policy').set('Accept', 'application/json').type('form').send({ _csrf: csrfFrom(page.text), mode: 'off' });
+    assert.deepEqual(json.body, { error: 'policy_locked' });
+    assert.ok(locked.events.some((e) => e.type === 'policy_change_refused' && e.reason === 'locked'));
+  });
+
+  it('warns at start-up when the stored switch cannot be read', async () => {
+    const inner = new MemoryStore();
+    const broken = new Proxy(inner, {
+      get(target, property, receiver) {
+        if (property === 'get') return () => Promise.reject(new Error('ECONNREFUSED 127.0.0.1:6379'));
+        return Reflect.get(target, property, receiver);
+      },
+    });
+    const portal = startPortal({ secondFactor: { store: broken } });
+    assert.equal(await modeLine(portal), 'warn second factor: 2FA mode not known yet: could not read the stored switch at start-up (ECONNREFUSED 127.0.0.1:6379); sign-ins answer 503 until the store answers');
+  });
+});
+

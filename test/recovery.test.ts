@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import type supertest from 'supertest';
 import { capturingSender } from './helpers/capturing-sender.js';
-import { codeAt, continueAfterCodes, csrfFrom, enrolTotp, recoveryCodesFrom, signIn, startPortal, totpKeyFrom, type TestPortal } from './helpers/portal.js';
+import { codeAt, continueAfterCodes, csrfFrom, enrolTotp, recoveryCodesFrom, signIn, signOut, startPortal, totpKeyFrom, type TestPortal } from './helpers/portal.js';
 import { redisForSuite } from './helpers/redis-suite.js';
 
 /** Password and an authenticator app, then signed out: the next sign-in asks for a code. */
@@ -10,7 +10,7 @@ async function enrolled(portal: TestPortal, username: string) {
   const agent = portal.agent();
   await signIn(agent, username);
   const { secret, recoveryCodes } = await enrolTotp(agent, portal.clock);
-  await agent.post('/logout').expect(303);
+  await signOut(agent);
   portal.clock.advance(30);
   return { secret, recoveryCodes };
 }
@@ -73,7 +73,38 @@ describe('recovery codes', () => {
     assert.equal(done.status, 303);
     assert.equal(done.headers.location, '/');
     await agent.get('/dashboard').expect(200);
-    await agent.get('/2fa/recovery-codes').expect(303).expect('location', '/2fa/settings');
+    const later = await agent.get('/2fa/recovery-codes').expect(200);
+    assert.deepEqual(recoveryCodesFrom(later.text), []);
+    assert.match(later.text, /shown once and can’t be shown again\. If you didn’t save them, make new ones on your two-step verification settings page/);
+    assert.match(later.text, /<a class="sf-button" href="\/2fa\/settings">Go to settings<\/a>/);
+  });
+
+  it('answers a reload of the codes page, before and after "Continue", with "shown once" and where to make new ones', async () => {
+    const portal = startPortal();
+    const agent = portal.agent();
+    await signIn(agent, 'acme.ops');
+    const choose = await agent.get('/2fa/enrol');
+    await agent.post('/2fa/enrol').type('form').send({ _csrf: csrfFrom(choose.text), method: 'totp' }).expect(303);
+    const page = await agent.get('/2fa/enrol/totp');
+    const form = { _csrf: csrfFrom(page.text), code: codeAt(totpKeyFrom(page.text), portal.clock.t) };
+    const shown = await agent.post('/2fa/enrol/totp').type('form').send(form).expect(200);
+    const stored = JSON.stringify(await portal.store.getUser('u6'));
+
+    // A reload sends the enrolment form again.
+    await agent.post('/2fa/enrol/totp').type('form').send(form).expect(303).expect('location', '/2fa/recovery-codes');
+    const pending = await agent.get('/2fa/recovery-codes').expect(200);
+    assert.match(pending.text, /shown once and can’t be shown again/);
+    assert.match(pending.text, /action="\/2fa\/recovery-codes\/continue"/, 'Continue still finishes the sign-in');
+    const { done } = await continueAfterCodes(agent, shown);
+    assert.equal(done.status, 303);
+
+    // After "Continue" the form's token belongs to a session id that is gone: no CSRF error page.
+    await agent.post('/2fa/enrol/totp').type('form').send(form).expect(303).expect('location', '/2fa/recovery-codes');
+    const after = await agent.get('/2fa/recovery-codes').expect(200);
+    assert.match(after.text, /make new ones on your two-step verification settings page/);
+    assert.doesNotMatch(after.text, /role="alert"/);
+    assert.equal(JSON.stringify(await portal.store.getUser('u6')), stored, 'no codes issued again, nothing changed');
+    assert.equal(portal.events.filter((e) => e.type === 'enrolled').length, 1);
   });
 
   it('ends a text-message enrolment on the codes page too', async () => {
@@ -207,7 +238,7 @@ describe('recovery codes', () => {
     await signIn(again, 'northwind.ops');
     await again.get('/2fa/recovery').expect(303).expect('location', '/2fa/enrol');
     const { recoveryCodes: after } = await enrolTotp(again, portal.clock);
-    await again.post('/logout').expect(303);
+    await signOut(again);
 
     const old = await useRecoveryCode(portal, 'northwind.ops', before[0]);
     assert.equal(old.res.status, 401, 'a code from before the reset is refused');

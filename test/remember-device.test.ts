@@ -3,7 +3,7 @@ import { describe, it } from 'mocha';
 import type supertest from 'supertest';
 import { MemoryStore, type SecondFactorOptions, type TwoFactorStore } from 'passport-second-factor';
 import { capturingSender, type CapturingSender } from './helpers/capturing-sender.js';
-import { codeAt, continueAfterCodes, csrfFrom, enrolTotp, signIn, startPortal, totpKeyFrom, type TestPortal } from './helpers/portal.js';
+import { codeAt, continueAfterCodes, csrfFrom, enrolTotp, portalToken, signIn, signOut, startPortal, totpKeyFrom, type TestPortal } from './helpers/portal.js';
 
 const DAY = 24 * 60 * 60;
 const remembering = { mode: 'required' as const, rememberDeviceDays: 30 };
@@ -46,7 +46,7 @@ async function enrolled(portal: TestPortal, username: string): Promise<string> {
   const agent = portal.agent();
   await signIn(agent, username);
   const { secret } = await enrolTotp(agent, portal.clock);
-  await agent.post('/logout').expect(303);
+  await signOut(agent);
   portal.clock.advance(30);
   return secret;
 }
@@ -62,7 +62,8 @@ async function verifyRemembering(agent: supertest.Agent, username: string, code:
 
 /** The password step; where it sends the browser. */
 async function login(agent: supertest.Agent, username: string) {
-  return agent.post('/login').type('form').send({ username, password: 'demo-password' }).expect(303);
+  const _csrf = await portalToken(agent);
+  return agent.post('/login').type('form').send({ _csrf, username, password: 'demo-password' }).expect(303);
 }
 
 describe('remember this device', () => {
@@ -119,7 +120,7 @@ describe('remember this device', () => {
     await agent.post('/2fa/enrol/sms').type('form').send({ _csrf: csrfFrom(form.text), phone: '(415) 555-9443' });
     const confirm = await agent.get('/2fa/enrol/sms/confirm');
     await continueAfterCodes(agent, await agent.post('/2fa/enrol/sms/confirm').type('form').send({ _csrf: csrfFrom(confirm.text), code: sms.lastCode() }));
-    await agent.post('/logout').expect(303);
+    await signOut(agent);
     portal.clock.advance(31);
 
     await signIn(agent, 'northwind.ops');
@@ -127,12 +128,13 @@ describe('remember this device', () => {
     assert.match(verify.text, /name="remember"/, 'the checkbox on the text-message verify page too');
     const remembered = await agent.post('/2fa/verify').type('form').send({ _csrf: csrfFrom(verify.text), code: sms.lastCode(), remember: '1' });
     assert.ok(deviceCookie(remembered), 'a device cookie');
-    await agent.post('/logout').expect(303);
+    await signOut(agent);
     portal.clock.advance(3600);
 
     const sent = sms.sent.length;
     const eventsBefore = portal.events.length;
-    const next = await agent.post('/login').type('form').send({ username: 'northwind.ops', password: 'demo-password', returnTo: '/api/me' }).expect(303);
+    const _csrf = await portalToken(agent);
+    const next = await agent.post('/login').type('form').send({ _csrf, username: 'northwind.ops', password: 'demo-password', returnTo: '/api/me' }).expect(303);
     assert.equal(next.headers.location, '/api/me', 'straight in, to the page asked for');
     assert.equal(sms.sent.length, sent, 'no text message');
     const types = portal.events.slice(eventsBefore).map((e) => e.type);
@@ -151,7 +153,7 @@ describe('remember this device', () => {
     await enrolled(portal, 'acme.admin');
     const browser = portal.agent();
     await verifyRemembering(browser, 'acme.ops', codeAt(adaSecret, portal.clock.t));
-    await browser.post('/logout').expect(303);
+    await signOut(browser);
 
     const other = await login(browser, 'acme.admin');
     assert.equal(other.headers.location, '/2fa');
@@ -165,7 +167,7 @@ describe('remember this device', () => {
     const secret = await enrolled(portal, 'acme.ops');
     const browser = portal.agent();
     const token = tokenOf(deviceCookie(await verifyRemembering(browser, 'acme.ops', codeAt(secret, portal.clock.t))));
-    await browser.post('/logout').expect(303);
+    await signOut(browser);
 
     for (const forged of [`${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`, `${token}x`, 'null', '']) {
       const attacker = portal.agent();
@@ -186,11 +188,11 @@ describe('remember this device', () => {
     await verifyRemembering(browser, 'acme.ops', codeAt(secret, portal.clock.t));
     const entry = calls.find((c) => c.method === 'set' && String(c.args[0]).startsWith('device:'));
     assert.ok(entry, 'a device entry was written');
-    await browser.post('/logout').expect(303);
+    await signOut(browser);
 
     portal.clock.advance(29 * DAY);
     assert.equal((await login(browser, 'acme.ops')).headers.location, '/', 'still remembered on day 29');
-    await browser.post('/logout').expect(303);
+    await signOut(browser);
 
     portal.clock.advance(DAY);
     assert.notEqual(await store.get(String(entry.args[0])), null, 'the store (on the real clock) still holds the entry');
@@ -211,7 +213,7 @@ describe('remember this device', () => {
     portal.clock.advance(30);
     const shown = await browser.post('/2fa/settings/method/totp').type('form').send({ _csrf: csrfFrom(enrol.text), code: codeAt(totpKeyFrom(enrol.text), portal.clock.t) });
     assert.equal(shown.status, 200);
-    await browser.post('/logout').expect(303);
+    await signOut(browser);
 
     const next = await login(browser, 'globex.ops');
     assert.equal(next.headers.location, '/2fa', 'asked for a code from the new app');
@@ -223,7 +225,7 @@ describe('remember this device', () => {
     const secret = await enrolled(portal, 'northwind.ops');
     const browser = portal.agent();
     const token = tokenOf(deviceCookie(await verifyRemembering(browser, 'northwind.ops', codeAt(secret, portal.clock.t))));
-    await browser.post('/logout').expect(303);
+    await signOut(browser);
 
     const admin = portal.agent();
     await signIn(admin, 'bot.admin');
@@ -235,7 +237,7 @@ describe('remember this device', () => {
     afterReset.jar.setCookie(`sf_device=${token}; Path=/`);
     assert.equal((await login(afterReset, 'northwind.ops')).headers.location, '/2fa', 'enrolment is owed, the device changes nothing');
     await enrolTotp(afterReset, portal.clock);
-    await afterReset.post('/logout').expect(303);
+    await signOut(afterReset);
 
     const later = portal.agent();
     later.jar.setCookie(`sf_device=${token}; Path=/`);

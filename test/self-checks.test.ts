@@ -26,7 +26,7 @@ function create(options: Partial<SecondFactorOptions> = {}) {
 }
 
 /** passport-local with one password for every username; the user id is the username. */
-function withPassport(app: express.Express): passport.PassportStatic {
+function withPassport(app: express.Express): passport.Authenticator {
   const auth = new passport.Passport();
   auth.use(new LocalStrategy((username, password, done) => done(null, password === 'pw' ? ({ id: username } as unknown as Express.User) : false)));
   auth.serializeUser((user, done) => done(null, (user as { id: string }).id));

@@ -3,7 +3,7 @@ import { describe, it } from 'mocha';
 import type supertest from 'supertest';
 import type { SecondFactorOptions } from 'passport-second-factor';
 import { capturingSender, type CapturingSender } from './helpers/capturing-sender.js';
-import { codeAt, continueAfterCodes, csrfFrom, enrolTotp, recoveryCodesFrom, signIn, startPortal, submitCode, totpKeyFrom, type TestPortal } from './helpers/portal.js';
+import { codeAt, continueAfterCodes, csrfFrom, enrolTotp, portalToken, recoveryCodesFrom, signIn, signOut, startPortal, submitCode, totpKeyFrom, type TestPortal } from './helpers/portal.js';
 
 const optional = { mode: 'optional' as const, roleModes: { 'bot-admin': 'required' as const } };
 
@@ -34,10 +34,11 @@ async function withPhone(portal: TestPortal, sms: CapturingSender, username: str
   return { agent, recoveryCodes };
 }
 
-/** Posts a settings form, with the token of the settings page. */
+/** Posts a settings form, with the token of the settings page (and the codes form's own field). */
 async function post(agent: supertest.Agent, path: string, fields: Record<string, string> = {}) {
   const page = await agent.get('/2fa/settings');
-  return agent.post(path).type('form').send({ _csrf: csrfFrom(page.text), ...fields });
+  const issue = /name="issue" value="([^"]+)"/.exec(page.text)?.[1];
+  return agent.post(path).type('form').send({ _csrf: csrfFrom(page.text), ...(issue ? { issue } : {}), ...fields });
 }
 
 async function recoveryWorks(portal: TestPortal, username: string, code: string): Promise<boolean> {
@@ -90,10 +91,28 @@ describe('the person’s settings page', () => {
     const page = await agent.get('/2fa/settings');
     assert.match(page.text, /You have 10 of 10 recovery codes left\./);
     assert.deepEqual(recoveryCodesFrom(page.text), [], 'not shown again');
-    await agent.post('/logout').expect(303);
+    await signOut(agent);
 
     assert.equal(await recoveryWorks(portal, 'acme.ops', old[0]!), false, 'an old code is refused');
     assert.equal(await recoveryWorks(portal, 'acme.ops', fresh[0]!), true, 'a new code works');
+  });
+
+  it('does not make another set when the new codes page is reloaded: it says they were shown once', async () => {
+    const { portal } = start();
+    const { agent } = await withApp(portal, 'acme.ops');
+    const page = await agent.get('/2fa/settings');
+    const form = { _csrf: csrfFrom(page.text), issue: /name="issue" value="([^"]+)"/.exec(page.text)![1]! };
+    const made = await agent.post('/2fa/settings/recovery-codes').type('form').send(form).expect(200);
+    const saved = recoveryCodesFrom(made.text);
+    assert.equal(saved.length, 10);
+
+    const reloaded = await agent.post('/2fa/settings/recovery-codes').type('form').send(form).expect(200);
+    assert.deepEqual(recoveryCodesFrom(reloaded.text), [], 'no codes shown again');
+    assert.match(reloaded.text, /shown once and can’t be shown again\. If you didn’t save them, make new ones on your two-step verification settings page/);
+    assert.match(reloaded.text, /href="\/2fa\/settings">Go to settings<\/a>/);
+    assert.equal(portal.events.filter((e) => e.type === 'recovery_codes_regenerated').length, 1, 'one set made');
+    await signOut(agent);
+    assert.equal(await recoveryWorks(portal, 'acme.ops', saved[0]!), true, 'the codes just saved still work');
   });
 
   it('asks for a current code once the second factor is older than freshSecondFactorSeconds, and changes nothing before', async () => {
@@ -179,7 +198,7 @@ describe('the person’s settings page', () => {
     const changed = portal.events.find((e) => e.type === 'method_changed');
     assert.deepEqual(changed && { userId: changed.userId, method: changed.method, reason: changed.reason }, { userId: 'u6', method: 'sms', reason: 'from_totp' });
     assert.match((await agent.get('/2fa/settings')).text, /text message to xxx-xxx-0142\./);
-    await agent.post('/logout').expect(303);
+    await signOut(agent);
 
     assert.equal(await recoveryWorks(portal, 'acme.ops', recoveryCodes[0]!), false, 'the old factor’s codes are void');
     assert.equal(await recoveryWorks(portal, 'acme.ops', fresh[0]!), true);
@@ -217,7 +236,7 @@ describe('the person’s settings page', () => {
     assert.equal(shown.status, 200, shown.text.slice(0, 300));
     assert.equal(recoveryCodesFrom(shown.text).length, 10);
     assert.ok(portal.events.some((e) => e.type === 'method_changed' && e.method === 'totp' && e.reason === 'from_totp'), 'a method_changed event');
-    await agent.post('/logout').expect(303);
+    await signOut(agent);
 
     portal.clock.advance(30);
     const old = portal.agent();
@@ -240,10 +259,11 @@ describe('the person’s settings page', () => {
     assert.equal(record?.secret, undefined);
     assert.equal(typeof record?.skippedAt, 'number');
     assert.ok(portal.events.some((e) => e.type === 'disabled' && e.userId === 'u6' && e.method === 'totp'), 'a disabled event');
-    await agent.post('/logout').expect(303);
+    await signOut(agent);
 
     const later = portal.agent();
-    await later.post('/login').type('form').send({ username: 'acme.ops', password: 'demo-password' }).expect(303).expect('location', '/');
+    const _csrf = await portalToken(later);
+    await later.post('/login').type('form').send({ _csrf, username: 'acme.ops', password: 'demo-password' }).expect(303).expect('location', '/');
     await later.get('/dashboard').expect(200);
   });
 

@@ -4,6 +4,8 @@ import { inspect } from 'node:util';
 import { TwoFactorError } from '../src/errors.js';
 import { consoleSender } from '../src/sms/console.js';
 import { messageBirdSender, type MessageBirdSenderOptions } from '../src/sms/messagebird.js';
+import { parseOptions } from '../src/options.js';
+import { csrfFrom, signIn, startPortal } from './helpers/portal.js';
 import {
   closedPort,
   loopbackAgent,
@@ -302,5 +304,122 @@ describe('consoleSender', () => {
       name: 'TypeError',
       message: /`write` must be a function/,
     });
+  });
+});
+
+describe('a MessageBird failure in the log', () => {
+  let fake: FakeMessageBird;
+  let agent: https.Agent;
+  const globalAgent = https.globalAgent;
+
+  beforeEach(async () => {
+    fake = await startFakeMessageBird();
+    agent = loopbackAgent(fake.port);
+    https.globalAgent = agent;
+  });
+
+  afterEach(async () => {
+    https.globalAgent = globalAgent;
+    agent.destroy();
+    await fake.close();
+  });
+
+  /** The package's own sender (as secondFactor() uses it): the real SDK, logging through `logger`. */
+  function packageSender(timeoutMs = 2000) {
+    const lines: string[] = [];
+    const logger = { info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m), error: (m: string) => lines.push(m) };
+    const config = parseOptions({ issuer: 'Acme', encryptionKey: Buffer.alloc(32, 3), sms: messageBirdSender({ accessKey, originator: 'AcmePortal', timeoutMs }), logger });
+    return { send: () => config.sms.send(to, body), lines };
+  }
+
+  /** Exactly one line, with none of the number, the code or the key in it. */
+  function onlyLine(lines: readonly string[]): string {
+    assert.equal(lines.length, 1, lines.join('\n'));
+    const line = lines[0]!;
+    for (const secret of [accessKey, '482913', '4155550123', to]) assert.ok(!line.includes(secret), `${secret} leaked: ${line}`);
+    assert.match(line, /^second factor: sms_failed: a text message was not sent: MessageBird /);
+    return line;
+  }
+
+  it('logs a refusal (bad key, 401) with the status, the provider code and its text', async () => {
+    fake.reply = jsonReply(401, { errors: [{ code: 2, description: 'Request not allowed (incorrect access_key)', parameter: 'access_key' }] });
+    const { send, lines } = packageSender();
+
+    await assert.rejects(send(), { code: 'sms_failed' });
+
+    assert.match(onlyLine(lines), /MessageBird refused the message \(HTTP 401\): Request not allowed \(incorrect access_key\) \(code 2\), parameter access_key$/);
+  });
+
+  it('logs a provider error (5xx with errors) as MessageBird failing on its side', async () => {
+    fake.reply = jsonReply(503, { errors: [{ code: 99, description: 'Internal error' }] });
+    const { send, lines } = packageSender();
+
+    await assert.rejects(send(), { code: 'sms_failed' });
+
+    assert.match(onlyLine(lines), /MessageBird failed on its side \(HTTP 503\): Internal error \(code 99\)$/);
+  });
+
+  it('logs a 5xx the SDK reports as a success, and one that is not JSON', async () => {
+    fake.reply = jsonReply(500, { message: `internal error for ${to}` });
+    const first = packageSender();
+    await assert.rejects(first.send(), { code: 'sms_failed' });
+    assert.match(onlyLine(first.lines), /MessageBird failed on its side: the reply carried no message id \(HTTP status not reported by the SDK\); it said: internal error for \[redacted\]$/);
+
+    fake.reply = (_request, response) => {
+      response.writeHead(502, { 'Content-Type': 'text/html' });
+      response.end('<html>Bad Gateway</html>');
+    };
+    const second = packageSender();
+    await assert.rejects(second.send(), { code: 'sms_failed' });
+    assert.match(onlyLine(second.lines), /MessageBird failed on its side \(HTTP 502\): the reply was not JSON$/);
+  });
+
+  it('logs a timeout as a timeout, and a refused connection as unreachable', async () => {
+    fake.reply = () => {};
+    const slow = packageSender(300);
+    await assert.rejects(slow.send(), { code: 'sms_failed' });
+    assert.match(onlyLine(slow.lines), /MessageBird timed out: no complete reply within 300 ms$/);
+
+    agent.destroy();
+    agent = loopbackAgent(await closedPort());
+    https.globalAgent = agent;
+    const down = packageSender();
+    await assert.rejects(down.send(), { code: 'sms_failed' });
+    assert.match(onlyLine(down.lines), /MessageBird could not be reached \(ECONNREFUSED: connect ECONNREFUSED 127\.0\.0\.1:\d+\)$/);
+  });
+
+  it('tells a timeout from a refusal when the SDK reports it as "socket hang up"', async () => {
+    // The SDK's idle timeout fires first when our deadline is later: simulate it with a
+    // connection the fake drops after the timeout.
+    fake.reply = (_request, response) => {
+      setTimeout(() => response.socket?.destroy(), 350);
+    };
+    const { send, lines } = packageSender(300);
+
+    await assert.rejects(send(), { code: 'sms_failed' });
+
+    assert.match(onlyLine(lines), /MessageBird timed out/);
+  });
+
+  it('logs a failed enrolment text through the host’s logger, without the number or the code', async () => {
+    fake.reply = jsonReply(401, { errors: [{ code: 2, description: 'Request not allowed (incorrect access_key)', parameter: 'access_key' }] });
+    const portal = startPortal({ secondFactor: { sms: messageBirdSender({ accessKey, originator: 'AcmePortal' }) } });
+    const browser = portal.agent();
+    await signIn(browser, 'acme.ops');
+    const choose = await browser.get('/2fa/enrol').expect(200);
+    await browser.post('/2fa/enrol').type('form').send({ _csrf: csrfFrom(choose.text), method: 'sms' }).expect(303);
+    const form = await browser.get('/2fa/enrol/sms').expect(200);
+
+    const page = await browser.post('/2fa/enrol/sms').type('form').send({ _csrf: csrfFrom(form.text), phone: '(415) 555-9443' });
+
+    assert.notEqual(page.status, 303, 'the enrolment did not go on');
+    assert.equal(fake.requests.length, 1);
+    const code = /\b(\d{6})\b/.exec(JSON.parse(fake.requests[0]!.body).body)![1]!;
+    const failures = portal.logs.filter((line) => line.includes('sms_failed'));
+    assert.equal(failures.length, 1, portal.logs.join('\n'));
+    assert.match(failures[0]!, /^error second factor: sms_failed: a text message was not sent: MessageBird refused the message \(HTTP 401\): Request not allowed .*\(code 2\)/);
+    for (const line of portal.logs) {
+      for (const secret of [code, '4155559443', '555-9443', accessKey]) assert.ok(!line.includes(secret), `${secret} leaked: ${line}`);
+    }
   });
 });

@@ -3,10 +3,10 @@ import { after, before, describe, it } from 'mocha';
 import { createClient, type RedisClientType } from 'redis';
 import type supertest from 'supertest';
 import { RedisStore, secondFactor } from '../src/index.js';
-import { createSmsCodes, newSmsCode, type SmsCodes } from '../src/factors/sms.js';
+import { createSmsCodes, newSmsCode, type SmsCodes, type SmsQuotaError } from '../src/factors/sms.js';
 import { parseOptions } from '../src/options.js';
 import { capturingSender, type CapturingSender } from './helpers/capturing-sender.js';
-import { continueAfterCodes, csrfFrom, signIn, startPortal, TestClock, type TestPortal } from './helpers/portal.js';
+import { continueAfterCodes, csrfFrom, signIn, signOut, startPortal, TestClock, type TestPortal } from './helpers/portal.js';
 import { startRedis, type RedisServer } from './helpers/redis.js';
 
 const NUMBER = '+14155559443';
@@ -36,15 +36,20 @@ async function resend(agent: supertest.Agent, page = '/2fa/verify') {
   return agent.post('/2fa/resend').type('form').send({ _csrf: csrfFrom(shown.text) });
 }
 
-/** Enrols `username` with NUMBER, signs out, and lets the resend cooldown pass. */
-async function enrolled(portal: TestPortal, sms: CapturingSender, username: string) {
+/** Enrols `username` with `typed` and signs out; `wait`: seconds that pass after it. */
+async function enrolled(portal: TestPortal, sms: CapturingSender, username: string, { typed = TYPED, wait = 31 } = {}) {
   const agent = portal.agent();
   await signIn(agent, username);
-  await submitPhone(agent, TYPED).then((res) => assert.equal(res.status, 303, res.text));
+  await submitPhone(agent, typed).then((res) => assert.equal(res.status, 303, res.text));
   const { done } = await continueAfterCodes(agent, await postCode(agent, '/2fa/enrol/sms/confirm', sms.lastCode()));
   assert.equal(done.status, 303, done.text);
-  await agent.post('/logout').expect(303);
-  portal.clock.advance(31);
+  await signOut(agent);
+  portal.clock.advance(wait);
+}
+
+/** The alert of a page, as a person reads it. */
+function alertOf(html: string): string | undefined {
+  return /role="alert"[^>]*>\s*<p>([^<]*)<\/p>/.exec(html)?.[1];
 }
 
 function otherCode(code: string): string {
@@ -223,7 +228,7 @@ describe('text-message factor', () => {
       await signIn(first, 'acme.ops');
       const used = sms.lastCode();
       assert.equal((await postCode(first, '/2fa/verify', used)).status, 303);
-      await first.post('/logout').expect(303);
+      await signOut(first);
 
       portal.clock.advance(31);
       const second = portal.agent();
@@ -233,21 +238,73 @@ describe('text-message factor', () => {
       assert.equal((await postCode(second, '/2fa/verify', sms.lastCode())).status, 303);
     });
 
-    it('refuses a code in a session other than the one that asked for it', async () => {
+    it('texts a code at a sign-in right after the enrolment, inside the enrolment text’s cooldown', async () => {
+      const { portal, sms } = start();
+      await enrolled(portal, sms, 'acme.ops', { wait: 0 });
+      const agent = portal.agent();
+      await signIn(agent, 'acme.ops');
+      assert.deepEqual(sms.sent.map((m) => m.to), [NUMBER, NUMBER], 'the enrolment text, then the sign-in’s');
+      const page = await agent.get('/2fa/verify').expect(200);
+      assert.match(page.text, /Code sent to xxx-xxx-9443\./);
+      assert.equal(alertOf(page.text), undefined, 'nothing to wait for');
+      assert.match(page.text, /data-countdown="30"/, 'Resend waits for this sign-in’s own text');
+      assert.equal((await postCode(agent, '/2fa/verify', sms.lastCode())).status, 303);
+    });
+
+    it('texts every sign-in its own code, which works only in the session that asked for it', async () => {
       const { portal, sms } = start();
       await enrolled(portal, sms, 'acme.ops');
-      const asked = portal.agent();
-      await signIn(asked, 'acme.ops');
-      const code = sms.lastCode();
-      const sentBefore = sms.sent.length;
+      const first = portal.agent();
+      await signIn(first, 'acme.ops');
       const other = portal.agent();
       await signIn(other, 'acme.ops');
-      assert.equal(sms.sent.length, sentBefore, 'the second sign-in, inside the cooldown, sent nothing');
-      const page = await other.get('/2fa/verify').expect(200);
-      assert.match(page.text, /No code has been sent to xxx-xxx-9443 for this sign-in yet/);
+      assert.equal(sms.sent.length, 3, 'enrolment and two sign-ins, seconds apart');
+      const code = sms.lastCode();
+      assert.equal((await postCode(first, '/2fa/verify', code)).status, 401, 'not in the other sign-in');
+      assert.equal((await postCode(other, '/2fa/verify', code)).status, 303, 'it works where it was asked for');
+    });
 
-      assert.equal((await postCode(other, '/2fa/verify', code)).status, 401);
-      assert.equal((await postCode(asked, '/2fa/verify', code)).status, 303, 'it still works where it was asked for');
+    it('names the hourly cap of the account that blocked a sign-in’s text, and when it lifts', async () => {
+      const { portal, sms } = start();
+      await enrolled(portal, sms, 'acme.ops', { wait: 0 });
+      for (let i = 0; i < 4; i += 1) await signIn(portal.agent(), 'acme.ops');
+      assert.equal(sms.sent.length, 5, 'the enrolment and four sign-ins: the cap of 5 an hour');
+      const blocked = portal.agent();
+      await signIn(blocked, 'acme.ops');
+      assert.equal(sms.sent.length, 5, 'the sixth text is not sent');
+      const page = await blocked.get('/2fa/verify').expect(200);
+      assert.equal(alertOf(page.text), 'Too many text messages were sent for this account in the last hour. You can ask for a new code in about 60 minutes.');
+      assert.doesNotMatch(page.text, /data-countdown/, 'no cooldown was taken');
+      portal.clock.advance(5 * 60);
+      assert.match(alertOf((await blocked.get('/2fa/verify')).text) ?? '', /in about 55 minutes\.$/, 'the time left goes down');
+      assert.ok(portal.events.some((e) => e.type === 'send_refused' && e.reason === 'sms_quota'), 'a send_refused event');
+    });
+
+    it('names the hourly cap of the number that blocked a sign-in’s text', async () => {
+      const { portal, sms } = start({ secondFactor: { smsPerNumberPerHour: 2 } });
+      await enrolled(portal, sms, 'acme.ops', { wait: 0 });
+      await enrolled(portal, sms, 'globex.ops', { wait: 0 });
+      const blocked = portal.agent();
+      await signIn(blocked, 'acme.ops');
+      assert.equal(sms.sent.length, 2);
+      const page = await blocked.get('/2fa/verify').expect(200);
+      assert.equal(alertOf(page.text), 'Too many text messages were sent to this phone number in the last hour. You can ask for a new code in about 60 minutes.');
+      const resent = await resend(blocked);
+      assert.equal(resent.status, 429);
+      assert.ok(Number(resent.headers['retry-after']) > 3500, `Retry-After ${resent.headers['retry-after']}`);
+      assert.equal(alertOf(resent.text), 'Too many text messages were sent to this phone number in the last hour. You can ask for a new code in about 60 minutes.');
+    });
+
+    it('sends no more than the hourly cap to a burst of parallel sign-ins of one account', async () => {
+      const { portal, sms } = start();
+      await enrolled(portal, sms, 'acme.ops', { wait: 0 });
+      const agents = Array.from({ length: 12 }, () => portal.agent());
+      await Promise.all(agents.map((agent) => signIn(agent, 'acme.ops')));
+      assert.equal(sms.sent.length, 5, 'the enrolment and 4 of the 12 sign-ins');
+      const pages = await Promise.all(agents.map(async (agent) => (await agent.get('/2fa/verify')).text));
+      assert.equal(pages.filter((html) => /Code sent to xxx-xxx-9443\./.test(html)).length, 4);
+      assert.equal(pages.filter((html) => /Too many text messages were sent for this account/.test(alertOf(html) ?? '')).length, 8);
+      assert.equal(portal.events.filter((e) => e.type === 'send_refused' && e.reason === 'sms_quota').length, 8);
     });
 
     it('allows 5 tries per code: the sixth is refused even when right', async () => {
@@ -308,7 +365,7 @@ describe('text-message factor', () => {
       assert.equal(sms.sent.length, sentBefore);
     });
 
-    it('shows the send failure of the login on the verify page, and "Send a new code" retries', async () => {
+    it('shows the send failure of the login on the verify page, and "Resend" retries', async () => {
       const { portal, sms } = start();
       await enrolled(portal, sms, 'acme.ops');
       const before = sms.sent.length;
@@ -334,7 +391,10 @@ describe('text-message factor', () => {
       const agent = portal.agent();
       await signIn(agent, 'acme.ops');
       const page = await agent.get('/2fa/verify').expect(200);
-      assert.match(page.text, /<button type="submit" class="sf-button sf-secondary" aria-describedby="resend-status" data-countdown="30" data-label="Send a new code">/);
+      assert.match(
+        page.text,
+        /<button type="submit" class="sf-button sf-secondary" aria-describedby="resend-status" data-countdown="30" data-label="Resend" data-countdown-label="\{label\} \(\{seconds\}s\)">Resend<\/button>/,
+      );
       assert.match(page.text, /<p class="sf-hint" id="resend-status" role="status">You can ask for a new code in 30 seconds\.<\/p>/);
       assert.match(page.text, /<script src="\/2fa\/assets\/second-factor\.js" defer><\/script>/);
       portal.clock.advance(12);
@@ -397,8 +457,8 @@ describe('text-message factor', () => {
       }
       assert.deepEqual(sentPerRound, [1, 1, 1, 0, 0]);
       assert.deepEqual(last.map((r) => r.status), [429, 429, 429, 429, 429, 429]);
-      const quota = last.filter((r) => /Too many text messages were sent to this account or number/.test(r.text));
-      assert.ok(quota.length >= 1, 'the cap is named on the page');
+      const quota = last.filter((r) => /Too many text messages were sent for this account in the last hour\. You can ask for a new code in about 60 minutes\./.test(r.text));
+      assert.ok(quota.length >= 1, 'the cap is named on the page, with when it lifts');
       assert.deepEqual(last.filter((r) => !(Number(r.headers['retry-after']) > 0)).length, 0, 'every refusal has a Retry-After');
       assert.ok(portal.events.some((e) => e.type === 'send_refused' && e.reason === 'sms_quota'), 'a send_refused event for the cap');
     });
@@ -421,7 +481,7 @@ describe('text-message factor', () => {
       assert.equal(results.filter((r) => r.status === 303).length, 5);
       const refused = results.filter((r) => r.status === 429);
       assert.equal(refused.length, 3);
-      assert.equal(refused.filter((r) => /Too many text messages were sent to this account or number/.test(r.text)).length, 3);
+      assert.equal(refused.filter((r) => /Too many text messages were sent to this phone number in the last hour/.test(r.text)).length, 3);
 
       // A refused send gave its cooldown back: that person can use another number at once.
       const refusedAgent = agents[results.findIndex((r) => r.status === 429)]!;
@@ -550,6 +610,26 @@ describe('text-message codes on one Redis shared by two app instances', function
     assert.equal(burst.filter((r) => r.status === 'fulfilled').length, 1);
     assert.deepEqual(burst.flatMap((r) => (r.status === 'rejected' ? [(r.reason as { code?: string }).code] : [])), Array(9).fill('resend_cooldown'));
     assert.equal(sms.sent.length, 2);
+  });
+
+  it('keeps the resend cooldown per sign-in: a new binding sends at once, the same one waits', async () => {
+    const { sms, instances, request } = await twoInstances();
+    await instances[0]!.send(request('u1'));
+    await assert.rejects(instances[1]!.send(request('u1')), { code: 'resend_cooldown' });
+    await instances[1]!.send({ ...request('u1'), binding: 'a-new-sign-in' });
+    assert.equal(sms.sent.length, 2);
+    assert.equal(await instances[0]!.cooldownSeconds('u1', 'a-new-sign-in'), 30);
+    assert.equal(await instances[0]!.cooldownSeconds('u1', undefined), 0, 'a sign-in that sent nothing has nothing to wait for');
+  });
+
+  it('texts a burst of sign-ins of one account over both instances no more than its hourly cap', async () => {
+    const { sms, instances, request } = await twoInstances();
+    const burst = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => instances[i % 2]!.send({ ...request('u1'), binding: `sign-in-${i}` })));
+    assert.equal(burst.filter((r) => r.status === 'fulfilled').length, 5);
+    const refusals = burst.flatMap((r) => (r.status === 'rejected' ? [r.reason as SmsQuotaError] : []));
+    assert.deepEqual(refusals.map((error) => [error.code, error.cap]), Array(7).fill(['sms_quota', 'account']));
+    assert.ok(refusals.every((error) => error.retryAfterSeconds! > 3500), 'each says when the cap lifts');
+    assert.equal(sms.sent.length, 5);
   });
 
   it('texts one number at most 5 times an hour, whichever instance and account asks', async () => {

@@ -144,21 +144,31 @@ export function createPortal(options: PortalOptions = {}): Portal {
     res.type('html').send(loginPage(csrf.generateToken(req), returnTo, alert));
   });
 
-  /** A form of the portal's own without its token: the form again, with a fresh token. */
-  const refuseStaleForm: express.RequestHandler = (req, res, next) => {
+  /**
+   * Checked before the password is: a login form posted from another site (or one whose
+   * session has expired) is answered with the form again and a token that works, 403.
+   */
+  const loginFormProtection: express.RequestHandler = (req, res, next) => {
     if (csrf.isRequestValid(req)) return next();
-    const returnTo = typeof (req.body as Record<string, unknown>).returnTo === 'string' ? String((req.body as Record<string, unknown>).returnTo) : '';
+    const { returnTo } = req.body as Record<string, unknown>;
     res.status(403).set('Cache-Control', 'no-store');
-    return res.type('html').send(loginPage(csrf.generateToken(req, true), returnTo, { kind: 'alert', text: 'This form has expired. Please sign in again.' }));
+    return res.type('html').send(loginPage(csrf.generateToken(req), typeof returnTo === 'string' ? returnTo : '', { kind: 'alert', text: 'This sign-in form has expired. Please sign in again.' }));
   };
 
-  app.post('/login', ownForm, refuseStaleForm, auth.authenticate('local', { failureRedirect: '/login?failed=1' }), twoFactor.afterLogin);
+  app.post('/login', ownForm, loginFormProtection, auth.authenticate('local', { failureRedirect: '/login?failed=1' }), twoFactor.afterLogin);
 
   app.use('/2fa', twoFactor.router);
   app.use(twoFactor.guard);
   app.use('/admin/2fa', twoFactor.adminRouter);
 
-  app.post('/logout', ownForm, refuseStaleForm, (req, res, next) => {
+  app.post('/logout', ownForm, (req, res, next) => {
+    // Another site must not sign people out; a stale page's button is sent back to the app.
+    if (!csrf.isRequestValid(req)) {
+      return res
+        .status(403)
+        .type('html')
+        .send(page('Sign out', '<h1>Sign out</h1><div class="sf-alert" role="alert"><p>This page has expired. Go back to the portal and sign out from there.</p></div><p><a href="/dashboard">Back to the portal</a></p>'));
+    }
     req.logout((error) => {
       if (error) return next(error);
       req.session.destroy(() => res.redirect(303, '/login?signedOut=1'));

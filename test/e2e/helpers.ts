@@ -15,7 +15,7 @@ import { RedisStore, type SecondFactorOptions, type TwoFactorEvent } from 'passp
 import { createPortal, type Portal } from '../../examples/portal/app.js';
 import { DEMO_PASSWORD } from '../../examples/portal/users.js';
 import { capturingSender, type CapturingSender } from '../helpers/capturing-sender.js';
-import { BrowserClient, csrfTokenIn } from '../helpers/http-client.js';
+import { BrowserClient, csrfTokenIn, loginForm } from '../helpers/http-client.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
 
 // --- the browser -----------------------------------------------------------------------------
@@ -196,7 +196,7 @@ export function wrongCode(secret: string): string {
  */
 export async function enrolAuthenticatorOverHttp(baseUrl: string, username: string): Promise<{ key: string; recoveryCodes: string[] }> {
   const client = new BrowserClient(new Agent({ keepAlive: false }));
-  const login = await client.request(baseUrl, '/login', { form: { username, password: DEMO_PASSWORD } });
+  const login = await client.request(baseUrl, '/login', { form: await loginForm(client, baseUrl, { username, password: DEMO_PASSWORD }) });
   assert.equal(login.location, '/2fa', `set-up: ${username} signs in with the password (got ${login.status} ${login.location})`);
   const choose = await client.request(baseUrl, '/2fa/enrol');
   const chosen = await client.request(baseUrl, '/2fa/enrol', { form: { _csrf: csrfTokenIn(choose.text), method: 'totp' } });

@@ -104,3 +104,13 @@ export function csrfTokenIn(html: string): string {
   if (!match) throw new Error(`no CSRF token in page:\n${html.slice(0, 400)}`);
   return match[1]!;
 }
+
+/**
+ * The example portal's login form fields with its CSRF token, read from the login page as a
+ * browser would (showing that page starts the session the token lives in).
+ */
+export async function loginForm(client: BrowserClient, baseUrl: string, fields: Record<string, string>): Promise<Record<string, string>> {
+  const page = await client.request(baseUrl, '/login');
+  if (page.status !== 200) throw new Error(`the login page answered ${page.status}`);
+  return { _csrf: csrfTokenIn(page.text), ...fields };
+}

@@ -66,12 +66,33 @@ export function sessionCookie(response: { headers: Record<string, unknown> }): s
   return line?.split(';')[0];
 }
 
+/**
+ * The token of the portal's own forms, as its login page hands it out (showing that page starts
+ * a session to hold it; in a signed-in session it is that session's token).
+ */
+export async function portalToken(agent: supertest.Agent): Promise<string> {
+  const page = await agent.get('/login');
+  if (page.status !== 200) throw new Error(`the login page answered ${page.status}`);
+  return csrfFrom(page.text);
+}
+
+/** The login form posted as a browser does: the fields with the login page's token. */
+export async function postLogin(agent: supertest.Agent, fields: Record<string, string>) {
+  const _csrf = await portalToken(agent);
+  return agent.post('/login').type('form').send({ _csrf, ...fields });
+}
+
+/** The portal's own "Sign out" button. */
+export async function signOut(agent: supertest.Agent) {
+  const _csrf = await portalToken(agent);
+  const res = await agent.post('/logout').type('form').send({ _csrf });
+  if (res.status !== 303) throw new Error(`sign-out answered ${res.status}: ${res.text.slice(0, 300)}`);
+  return res;
+}
+
 /** Password step. Returns the session cookie set by it. */
 export async function signIn(agent: supertest.Agent, username: string, returnTo?: string) {
-  const res = await agent
-    .post('/login')
-    .type('form')
-    .send({ username, password: 'demo-password', ...(returnTo ? { returnTo } : {}) });
+  const res = await postLogin(agent, { username, password: 'demo-password', ...(returnTo ? { returnTo } : {}) });
   if (res.status !== 303 || res.headers.location !== '/2fa') {
     throw new Error(`sign-in of ${username} answered ${res.status} ${res.headers.location}`);
   }
