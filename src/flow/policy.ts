@@ -105,8 +105,10 @@ function parseStored(raw: string | null): StoredSwitch | undefined {
 }
 
 /** "set by bot.admin on 2026-12-01T10:00Z", for the start-up log. */
-export function describeSetBy(source: { readonly by?: PolicyActor; readonly at?: number }): string {
-  const who = source.by ? ` by ${source.by.name}${source.by.name === source.by.id ? '' : ` (user ${source.by.id})`}` : '';
+function describeSetBy(source: { readonly by?: PolicyActor; readonly at?: number }): string {
+  // Names come from the host's directory: one log line stays one line.
+  const clean = (text: string) => text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').slice(0, 120);
+  const who = source.by ? ` by ${clean(source.by.name)}${source.by.name === source.by.id ? '' : ` (user ${clean(source.by.id)})`}` : '';
   const when = source.at === undefined ? '' : ` on ${new Date(source.at).toISOString().slice(0, 16)}Z`;
   return who || when ? `set${who}${when}` : 'set (who and when were not recorded)';
 }
