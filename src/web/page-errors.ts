@@ -37,7 +37,8 @@ const totpCheckKeys: Readonly<Record<Exclude<TotpCheck, 'ok'>, MessageKey>> = {
 
 /**
  * Why an authenticator code was refused. "Already used" only for a code that was right for a
- * step already claimed: a guesser learns nothing from it that a wrong code would not tell.
+ * step already claimed: only someone who typed the right code sees it, so it tells a guesser
+ * nothing. Both count as a failed attempt.
  */
 export function totpCheckError(check: TotpCheck): PageError {
   return { key: totpCheckKeys[check === 'ok' ? 'wrong' : check] };

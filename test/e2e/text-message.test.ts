@@ -20,7 +20,7 @@ describe('browser journeys: text messages (US numbers)', function () {
     it(`3. enrols (415) 555-${last4}, then signs in with a texted code; Resend waits out its cooldown, in the browser and on the server (${how})`, async () => {
       const journey = await Journey.open(e2e.browser, e2e.portal.url, { javaScriptEnabled });
       const { page } = journey;
-      const resend = page.getByRole('button', { name: /^Send a new code/ });
+      const resend = page.getByRole('button', { name: /^Resend/ });
       const codesTo = () => e2e.portal.sms.sent.filter((m) => m.to === number).length;
       /** The page shows the masked number and never the whole one. */
       const assertMasked = async () => {
