@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import type supertest from 'supertest';
 import type { SecondFactorOptions } from 'passport-second-factor';
-import { en } from '../src/web/messages.js';
+import { en, format } from '../src/web/messages.js';
 import { es } from '../src/web/messages.es.js';
 import { capturingSender, type CapturingSender } from './helpers/capturing-sender.js';
 import { codeAt, continueAfterCodes, csrfFrom, signIn, signOut, startPortal, totpKeyFrom, type TestPortal } from './helpers/portal.js';
@@ -37,6 +37,16 @@ async function chooseSms(agent: supertest.Agent) {
 }
 
 describe('localisation', () => {
+  it('words a count so it agrees with it: "1 minute", "15 minutes", "1 minuto"', () => {
+    assert.equal(format(en['error.locked'], { minutes: 1 }), 'Too many wrong codes. Verification is locked for about 1 minute.');
+    assert.equal(format(en['error.locked'], { minutes: 15 }), 'Too many wrong codes. Verification is locked for about 15 minutes.');
+    assert.equal(format(en['error.resend_cooldown'], { seconds: 1 }), 'Please wait 1 second before asking for a new code.');
+    assert.match(format(es['error.locked'], { minutes: 1 }), /unos 1 minuto\./);
+    assert.match(format(es['error.locked'], { minutes: 2 }), /unos 2 minutos\./);
+    // A template whose count is not given keeps its placeholder, as plain ones do.
+    assert.equal(format('{n|one|many}'), '{n|one|many}');
+  });
+
   describe('the Spanish table', () => {
     it('has exactly the keys of the English table', () => {
       const missing = Object.keys(en).filter((key) => !(key in es));

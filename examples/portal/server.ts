@@ -14,6 +14,9 @@ if (modeSetting && !['off', 'required', 'optional'].includes(modeSetting)) {
   throw new Error(`TWO_FACTOR_MODE must be off, required or optional (got "${modeSetting}")`);
 }
 const mode = modeSetting as 'off' | 'required' | 'optional' | undefined;
+// The policy page's saved switch wins over TWO_FACTOR_MODE unless the operator locks it.
+const lockMode = process.env.TWO_FACTOR_MODE_LOCKED === '1';
+if (lockMode && !mode) throw new Error('TWO_FACTOR_MODE_LOCKED=1 needs TWO_FACTOR_MODE (off, required or optional) to lock');
 const { MESSAGEBIRD_ACCESS_KEY: accessKey, MESSAGEBIRD_ORIGINATOR: originator } = process.env;
 if (Boolean(accessKey) !== Boolean(originator)) {
   throw new Error('set both MESSAGEBIRD_ACCESS_KEY and MESSAGEBIRD_ORIGINATOR to send through MessageBird, or neither to print codes on the console');
@@ -30,7 +33,7 @@ const { app } = createPortal({
   ...(redis ? { redis } : {}),
   secondFactor: {
     sms,
-    ...(mode ? { policy: { mode, roleModes: { 'bot-admin': 'required', 'partner-admin': 'required' }, rememberDeviceDays: 30 } } : {}),
+    ...(mode ? { policy: { mode, lockMode, roleModes: { 'bot-admin': 'required', 'partner-admin': 'required' }, rememberDeviceDays: 30 } } : {}),
     ...(process.env.ENCRYPTION_KEY ? { encryptionKey: process.env.ENCRYPTION_KEY } : {}),
     // Where a real portal would send an email; the person's address comes from its directory.
     notify: (user, event) => console.log(`[notify] would email ${findUser(user.id)?.email ?? user.id} about ${event.type}`),

@@ -64,18 +64,18 @@ export const en = {
   'sms.send': 'Text me a code',
   'sms.sentTo': 'Code sent to {number}.',
   'sms.notSent': 'No code has been sent to {number} for this sign-in yet. Ask for one below.',
-  'sms.enterCode': 'Enter the 6-digit code from the text message. It works for {minutes} minutes.',
+  'sms.enterCode': 'Enter the 6-digit code from the text message. It works for {minutes} {minutes|minute|minutes}.',
   'sms.resend': 'Resend',
   'sms.resendCountdown': '{label} ({seconds}s)',
-  'sms.resendWait': 'You can ask for a new code in {seconds} seconds.',
+  'sms.resendWait': 'You can ask for a new code in {seconds} {seconds|second|seconds}.',
   'sms.confirm': 'Confirm and continue',
   'sms.changeNumber': 'Use a different number',
   'sms.body': 'Your {issuer} code is {code}',
   'sms.error.expired': 'That code has expired. Ask for a new code below.',
   'sms.error.spent': 'That code was tried too many times. Ask for a new code below.',
   'sms.error.none': 'No code is waiting for this sign-in. Ask for a new code below.',
-  'sms.error.quotaAccount': 'Too many text messages were sent for this account in the last hour. You can ask for a new code in about {minutes} minutes.',
-  'sms.error.quotaNumber': 'Too many text messages were sent to this phone number in the last hour. You can ask for a new code in about {minutes} minutes.',
+  'sms.error.quotaAccount': 'Too many text messages were sent for this account in the last hour. You can ask for a new code in about {minutes} {minutes|minute|minutes}.',
+  'sms.error.quotaNumber': 'Too many text messages were sent to this phone number in the last hour. You can ask for a new code in about {minutes} {minutes|minute|minutes}.',
   'phone.error.missing': 'Enter your US mobile phone number.',
   'phone.error.invalid': 'That isn’t a valid US phone number. Enter all 10 digits with the area code, for example (415) 555-0123.',
   'phone.error.notUs': 'Only US phone numbers can get codes by text message. Enter a US number, or choose the authenticator app.',
@@ -131,10 +131,10 @@ export const en = {
   'settings.recovery.regenerate': 'Make new recovery codes',
   'settings.recovery.regenerate.hint': 'Your current codes stop working, and 10 new ones are shown once.',
   'settings.heading.confirm': 'Confirm it’s you',
-  'settings.confirm.intro': 'To change these settings, enter a current code first. You won’t be asked again for {minutes} minutes.',
+  'settings.confirm.intro': 'To change these settings, enter a current code first. You won’t be asked again for {minutes} {minutes|minute|minutes}.',
   'settings.confirm.submit': 'Confirm',
   'settings.confirm.send': 'Text me a code',
-  'settings.confirm.locked': 'Too many wrong codes were entered. You can try again in about {minutes} minutes.',
+  'settings.confirm.locked': 'Too many wrong codes were entered. You can try again in about {minutes} {minutes|minute|minutes}.',
   'settings.confirmFirst': 'For your security, confirm it’s you with a current code first.',
   'settings.heading.change': 'Change how you sign in',
   'settings.change.legend': 'Switch to',
@@ -155,7 +155,7 @@ export const en = {
   'code.label': '6-digit code',
   'code.hint': 'Digits only; spaces are ignored.',
 
-  'locked.body': 'Too many wrong codes were entered. For your security, verification is locked for about {minutes} minutes. You can try again after that.',
+  'locked.body': 'Too many wrong codes were entered. For your security, verification is locked for about {minutes} {minutes|minute|minutes}. You can try again after that.',
   'signOut': 'Sign out',
   'backHome': 'Back to {name}',
   'signInAgain': 'Sign in again',
@@ -166,14 +166,14 @@ export const en = {
   'error.invalid_option': 'The sign-in is not configured correctly.',
   'error.invalid_code': 'That code didn’t work. Check the code and try again.',
   'error.malformed_code': 'Enter the 6-digit code, digits only.',
-  'error.locked': 'Too many wrong codes. Verification is locked for about {minutes} minutes.',
+  'error.locked': 'Too many wrong codes. Verification is locked for about {minutes} {minutes|minute|minutes}.',
   'error.csrf': 'This form has expired or was not sent from this site. Go back, reload the page and try again.',
   'error.payload_too_large': 'What was sent is far larger than this form accepts.',
   'error.bad_request': 'The form could not be read. Go back and try again.',
   'error.not_pending': 'Your sign-in has expired or was not started. Please sign in again.',
   'error.store_unavailable': 'We can’t verify your sign-in right now. Please try again in a few minutes.',
   'error.sms_failed': 'We couldn’t send the text message. Please try again.',
-  'error.resend_cooldown': 'Please wait {seconds} seconds before asking for a new code.',
+  'error.resend_cooldown': 'Please wait {seconds} {seconds|second|seconds} before asking for a new code.',
   'error.sms_quota': 'Too many text messages were sent to this account or number in the last hour. Try again later or use another method.',
   'error.invalid_phone': 'Enter a valid US phone number.',
   'error.forbidden': 'You can’t do that.',
@@ -197,5 +197,11 @@ export function errorMessageKey(code: ErrorCode): MessageKey {
 
 /** Fills `{name}` placeholders; unknown placeholders stay as they are. */
 export function format(template: string, params: Readonly<Record<string, string | number>> = {}): string {
-  return template.replace(/\{(\w+)\}/g, (match, name: string) => (name in params ? String(params[name]) : match));
+  // `{name}` is the value; `{name|one|other}` is the word that agrees with it ("1 minute",
+  // "2 minutes"), the one/other rule of English and Spanish.
+  return template.replace(/\{(\w+)(?:\|([^|{}]*)\|([^|{}]*))?\}/g, (match, name: string, one?: string, other?: string) => {
+    if (!(name in params)) return match;
+    if (one === undefined || other === undefined) return String(params[name]);
+    return Number(params[name]) === 1 ? one : other;
+  });
 }
