@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -7,6 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'mocha';
 import supertest from 'supertest';
+import { startNodeApp } from './helpers/node-app.js';
 import { developerEnv, packedTarball } from './helpers/packed-tarball.js';
 import { codeAt, csrfFrom, totpKeyFrom } from './helpers/portal.js';
 
@@ -174,36 +175,12 @@ interface RunningApp {
 }
 
 /** Starts a consumer app with node and waits for the JSON line it prints once it listens. */
-function startApp(dir: string, file: string): Promise<RunningApp> {
-  const child: ChildProcess = spawn(process.execPath, [file], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill();
-    });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      void stop();
-      reject(new Error(`${file} did not start in 20 s:\n${stdout}${stderr}`));
-    }, 20_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${file} exited with ${code}:\n${stdout}${stderr}`));
-    });
-    child.stdout!.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const line = stdout.split('\n').find((l) => l.startsWith('{'));
-      if (!line) return;
-      clearTimeout(timer);
-      child.removeAllListeners('exit');
-      const info = JSON.parse(line) as RunningApp['info'];
-      resolve({ baseUrl: `http://127.0.0.1:${info.port}`, info, stderr: () => stderr, stop });
-    });
+async function startApp(dir: string, file: string): Promise<RunningApp> {
+  const app = await startNodeApp(dir, file, env, (stdout) => {
+    const line = stdout.split('\n').find((l) => l.startsWith('{'));
+    return line ? (JSON.parse(line) as RunningApp['info']) : undefined;
   });
+  return { baseUrl: `http://127.0.0.1:${app.ready.port}`, info: app.ready, stderr: app.stderr, stop: app.stop };
 }
 
 /** Password, then enrolment of an authenticator app; then a second sign-in that verifies. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'mocha';
 import { createClient } from 'redis';
 import supertest from 'supertest';
+import { startNodeApp } from './helpers/node-app.js';
 import { developerEnv, packedTarball } from './helpers/packed-tarball.js';
 import { codeAt, csrfFrom, recoveryCodesFrom, totpKeyFrom } from './helpers/portal.js';
 import { freePort, startRedis, type RedisServer } from './helpers/redis.js';
@@ -217,36 +218,9 @@ interface RunningNode {
 }
 
 /** `node FILE` in `dir`; resolves with the URL once it prints "Listening on URL". */
-function startNode(dir: string, file: string, extraEnv: NodeJS.ProcessEnv): Promise<RunningNode> {
-  const child = spawn(process.execPath, [file], { cwd: dir, env: { ...developerEnv, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill();
-    });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      void stop();
-      reject(new Error(`${file} did not start in 20 s:\n${stdout}${stderr}`));
-    }, 20_000);
-    const exited = (code: number | null) => {
-      clearTimeout(timer);
-      reject(new Error(`${file} exited with ${code}:\n${stdout}${stderr}`));
-    };
-    child.once('exit', exited);
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const url = /^Listening on (http:\/\/\S+)$/m.exec(stdout)?.[1];
-      if (!url) return;
-      clearTimeout(timer);
-      child.off('exit', exited);
-      resolve({ url, stderr: () => stderr, exitCode: () => child.exitCode, stop });
-    });
-  });
+async function startNode(dir: string, file: string, extraEnv: NodeJS.ProcessEnv): Promise<RunningNode> {
+  const app = await startNodeApp(dir, file, { ...developerEnv, ...extraEnv }, (stdout) => /^Listening on (http:\/\/\S+)$/m.exec(stdout)?.[1]);
+  return { url: app.ready, stderr: app.stderr, exitCode: app.exitCode, stop: app.stop };
 }
 
 /**
