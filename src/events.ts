@@ -16,11 +16,13 @@ export type TwoFactorEventType =
   | 'send_refused'
   | 'skipped'
   | 'skip_honoured'
+  /** A session that finished without a factor was sent back to it: the policy asks for one now (`reason`: `off` or `skipped`, how it had finished; absent for a session from before grants were recorded). */
+  | 'grant_withdrawn'
   | 'enable_requested'
   | 'policy_changed'
   /** An admin reset the person's second factor (`actorId`: the admin). */
   | 'reset'
-  /** A reset was refused; `reason`: `not_signed_in`, `second_factor_required`, `not_admin`, `csrf`, `not_found`, `forbidden`, `self` or `nothing_to_reset` (never enrolled, never skipped). */
+  /** A reset was refused; `reason`: `not_signed_in`, `second_factor_required`, `not_admin`, `csrf`, `not_found`, `forbidden`, `self`, `nothing_to_reset` (never enrolled, never skipped) or `second_factor_not_proved` (the actor's own sign-in finished without a factor). */
   | 'reset_refused'
   /** An admin cleared the person's lockout. */
   | 'unlocked'

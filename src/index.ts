@@ -4,6 +4,7 @@ import { createAdminRouter } from './admin/router.js';
 import { createAccounts } from './flow/account.js';
 import { createAttemptLimiter } from './flow/attempts.js';
 import { createGate } from './flow/gate.js';
+import { createGrantChecks } from './flow/grants.js';
 import { createReset } from './flow/reset.js';
 import { createSmsChallenge } from './flow/sms-challenge.js';
 import { createSmsCodes } from './factors/sms.js';
@@ -28,9 +29,11 @@ export interface SecondFactor {
   /**
    * The admin pages that reset another person's second factor or clear their lock (and a
    * JSON API under `/api`), e.g. `app.use('/admin/2fa', twoFactor.adminRouter)`. It refuses
-   * anyone whose own second factor is not done, whatever the mount order. Without the
-   * `users` and `roles` options its reset pages answer 404. Its `/policy` page flips the
-   * portal-wide switch, for people `canManagePolicy` allows.
+   * anyone whose own second factor was not proved at sign-in (or by a remembered device),
+   * whatever the mount order and the mode. Without the `users` and `roles` options its reset
+   * pages answer 404. Its `/policy` page flips the portal-wide switch, for people
+   * `canManagePolicy` allows (while the switch is off, also to a session that finished with
+   * it off, so that it can be turned back on).
    */
   readonly adminRouter: AdminRouter;
   /**
@@ -76,7 +79,7 @@ export function secondFactor(options: SecondFactorOptions): SecondFactor {
     return undefined as never;
   }
   const config = parseOptions(options);
-  const policy = createPolicy({ store: config.store, options: config.policy, now: config.now });
+  const policy = createPolicy({ store: config.store, options: config.policy, now: config.now, logger: config.logger });
   // secondFactor() is synchronous: the stored switch is read once in the background, to log
   // the mode in force and where it comes from.
   void policy.announce(config.logger);
@@ -107,11 +110,12 @@ export function secondFactor(options: SecondFactorOptions): SecondFactor {
     return csrf.generateToken(req, false);
   }
 
-  const policyRouter = createPolicyRouter({ config, policy, render, handleError });
+  const grants = createGrantChecks(policy, roleOf);
+  const policyRouter = createPolicyRouter({ config, policy, grants, render, handleError });
   const adminRouter = express.Router();
   adminRouter.use(requireSession('adminRouter'));
   adminRouter.use('/policy', policyRouter);
-  adminRouter.use(createAdminRouter({ config, accounts, attempts, reset: createReset({ config, accounts, attempts }), render, handleError }));
+  adminRouter.use(createAdminRouter({ config, accounts, attempts, reset: createReset({ config, accounts, attempts }), render, handleError, grants }));
   // The session check above answers through the package's page, not the host's error handler.
   adminRouter.use(handleError);
 

@@ -327,7 +327,9 @@ describe('admin reset: refusals', () => {
     });
     app.post('/as/:id/:state', (req, res) => {
       (req.session as unknown as { as?: string }).as = req.params.id;
-      req.session.secondFactor = { state: req.params.state === 'done' ? 'done' : 'pending', userId: req.params.id, since: clock.t };
+      const done = req.params.state === 'done';
+      // A finished sign-in as a code at sign-in leaves it: proved, in generation 0.
+      req.session.secondFactor = { state: done ? 'done' : 'pending', userId: req.params.id, since: clock.t, ...(done ? { grant: { how: 'proved' as const, generation: 0 } } : {}) };
       req.session.csrfToken = 'known-token';
       res.sendStatus(204);
     });

@@ -9,6 +9,8 @@ import { startRedis, type RedisServer } from './helpers/redis.js';
 
 const PASSWORD = 'demo-password';
 const POLICY_CACHE_SECONDS = 1;
+/** The portal's lockout (the package's default). */
+const LOCKOUT_SECONDS = 900;
 const agent = keepAliveAgent(32);
 
 const codeAt = (secret: string, ms: number) => generateSync({ secret, epoch: Math.floor(ms / 1000) });
@@ -157,6 +159,64 @@ describe('two portal instances on one Redis', function () {
     assert.equal(statuses.filter((status) => status === 429).length, 21);
     const evaluated = [...a.events, ...b.events].filter((event) => (event.type === 'failed' || event.type === 'locked') && event.userId === 'u10');
     assert.equal(evaluated.length, 10, 'nine failures and the one that locked');
+  });
+
+  it('gives every refusal after the lock the lock’s own remaining time, in the page and in Retry-After', async () => {
+    const secret = await enrol(b.url, 'southpaw.admin');
+    const [onA, onB] = [new BrowserClient(agent), new BrowserClient(agent)];
+    await signIn(onA, a.url, 'southpaw.admin');
+    await signIn(onB, b.url, 'southpaw.admin');
+    const tokens = [await verifyToken(onA, a.url), await verifyToken(onB, b.url)];
+    const code = wrongCode(secret);
+
+    const burst = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        i % 2 === 0
+          ? onA.request(a.url, '/2fa/verify', { form: { _csrf: tokens[0]!, code } })
+          : onB.request(b.url, '/2fa/verify', { form: { _csrf: tokens[1]!, code } }),
+      ),
+    );
+    const refused = burst.filter((res) => res.status === 429);
+    assert.equal(refused.length, 21, `statuses ${burst.map((res) => res.status).join(' ')}`);
+    // Afterwards too: the locked page on either instance.
+    refused.push(await onA.request(a.url, '/2fa/verify'), await onB.request(b.url, '/2fa/verify'));
+    const told = refused.map((res) => ({ seconds: Number(res.headers['retry-after']), minutes: Number(/locked for about (\d+) minute/.exec(res.text)?.[1]) }));
+    for (const { seconds, minutes } of told) {
+      assert.ok(seconds >= 1 && seconds <= LOCKOUT_SECONDS, `Retry-After ${seconds} (all: ${told.map((t) => t.seconds).join(' ')})`);
+      assert.equal(minutes, Math.ceil(seconds / 60), `the page says ${minutes} minutes for ${seconds} s`);
+    }
+    const lockMs = Number(await redis.pTTL('sf:fail:u7'));
+    assert.ok(lockMs > 0 && lockMs <= LOCKOUT_SECONDS * 1000, `the lock in Redis lasts what was said (${lockMs} ms)`);
+  });
+
+  it('mends a lock whose write was lost with an instance: the next refusal says, and makes it, the lockout', async () => {
+    const secret = await enrol(a.url, 'globex.admin');
+    const client = new BrowserClient(agent);
+    await signIn(client, b.url, 'globex.admin');
+    const token = await verifyToken(client, b.url);
+    // What an instance that died between the counting and the lock leaves: over the limit, with
+    // the 24 h memory of failures as its TTL.
+    await redis.set('sf:fail:u9', '11', { EX: 86_400 });
+
+    const refused = await client.request(a.url, '/2fa/verify', { form: { _csrf: token, code: wrongCode(secret) } });
+    assert.equal(refused.status, 429);
+    assert.equal(refused.headers['retry-after'], String(LOCKOUT_SECONDS));
+    const lockMs = Number(await redis.pTTL('sf:fail:u9'));
+    assert.ok(lockMs > (LOCKOUT_SECONDS - 5) * 1000 && lockMs <= LOCKOUT_SECONDS * 1000, `the lock is the lockout now (${lockMs} ms)`);
+  });
+
+  it('sends a code form sent again on the other instance, after the sign-in finished, on to the portal instead of "form expired"', async () => {
+    const secret = await enrol(a.url, 'bot.ops');
+    const client = new BrowserClient(agent);
+    await signIn(client, a.url, 'bot.ops');
+    const form = { _csrf: await verifyToken(client, a.url), code: nextCode(secret) };
+    const first = await client.request(a.url, '/2fa/verify', { form });
+    assert.equal(first.status, 303, 'signed in (the session id is new, the form’s token died with the old one)');
+    const again = await client.request(b.url, '/2fa/verify', { form });
+    assert.equal(again.status, 303, `the same form again: ${again.status} ${again.text.slice(0, 200)}`);
+    assert.equal(again.location, first.location);
+    assert.equal((await client.request(b.url, '/dashboard')).status, 200);
+    assert.equal([...a.events, ...b.events].filter((event) => event.type === 'verified' && event.userId === 'u2').length, 1, 'finished once');
   });
 
   it('sees a reset made through one instance\'s store at once on the other: the next code is refused and enrolment starts again', async () => {

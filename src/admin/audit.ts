@@ -5,7 +5,7 @@ import { canSee, type Actor, type RoleRules } from './roles.js';
 export type AdminAction = 'reset' | 'unlock';
 
 /** Why an admin action was refused; the `reason` of its event. */
-export type RefusalReason = 'not_signed_in' | 'second_factor_required' | 'not_admin' | 'csrf' | 'not_found' | 'forbidden' | 'self' | 'nothing_to_reset';
+export type RefusalReason = 'not_signed_in' | 'second_factor_required' | 'second_factor_not_proved' | 'not_admin' | 'csrf' | 'not_found' | 'forbidden' | 'self' | 'nothing_to_reset';
 
 /** One admin action as the admin page lists it. */
 export interface AuditEntry {

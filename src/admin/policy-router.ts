@@ -1,6 +1,7 @@
 import express, { type ErrorRequestHandler, type Request, type Router } from 'express';
 import type { Config } from '../options.js';
 import { TwoFactorError } from '../errors.js';
+import { owedAgain, type GrantChecks } from '../flow/grants.js';
 import type { Policy, PolicyMode } from '../flow/policy.js';
 import { formProtection } from '../web/csrf.js';
 import { asyncHandler } from '../web/http.js';
@@ -11,20 +12,29 @@ import type { Render } from '../web/render.js';
 const modes: readonly PolicyMode[] = ['required', 'optional', 'off'];
 
 /**
- * The portal-wide switch, for people `canManagePolicy` allows, whose own second factor is done.
+ * The portal-wide switch, for people `canManagePolicy` allows, whose own second factor was
+ * proved at sign-in — or, while the switch is off, whose sign-in finished with it off: no one
+ * can prove a factor then, and someone must be able to turn 2FA back on.
  * Mounted inside the admin router at `/policy`.
  */
-export function createPolicyRouter(deps: { config: Config; policy: Policy; render: Render; handleError: ErrorRequestHandler }): Router {
+export function createPolicyRouter(deps: { config: Config; policy: Policy; grants: GrantChecks; render: Render; handleError: ErrorRequestHandler }): Router {
   const { config, policy, render } = deps;
   const router = express.Router();
   router.use(formProtection());
 
-  function requireManager(req: Request): string {
+  async function requireManager(req: Request): Promise<string> {
     const state = req.session?.secondFactor;
     if (!req.user || state?.state !== 'done' || state.userId !== config.userId(req.user)) {
       throw new TwoFactorError('not_pending', 'sign in with both factors first');
     }
+    const { standing, policy: current } = await deps.grants.current(req.user, state);
+    if (standing === 'owed') {
+      // The policy tightened since this sign-in: sent back to the second factor, as the guard does.
+      owedAgain(req, state, config.now());
+      throw new TwoFactorError('not_pending', 'sign in with both factors first');
+    }
     if (!config.canManagePolicy(req.user)) throw new TwoFactorError('forbidden', 'may not manage the policy');
+    if (standing !== 'proved' && current.mode !== 'off') throw new TwoFactorError('forbidden', 'the policy page needs a second factor proved at sign-in');
     return state.userId;
   }
 
@@ -44,7 +54,7 @@ export function createPolicyRouter(deps: { config: Config; policy: Policy; rende
   router.get(
     '/',
     asyncHandler(async (req, res) => {
-      requireManager(req);
+      await requireManager(req);
       await page(req, res, 200);
     }),
   );
@@ -54,7 +64,7 @@ export function createPolicyRouter(deps: { config: Config; policy: Policy; rende
     asyncHandler(async (req, res) => {
       let actorId: string;
       try {
-        actorId = requireManager(req);
+        actorId = await requireManager(req);
       } catch (error) {
         if (req.user) config.emit({ type: 'policy_change_refused', userId: config.userId(req.user), actorId: config.userId(req.user), outcome: 'refused' });
         throw error;

@@ -3,9 +3,10 @@ import type { Config } from '../options.js';
 import { TwoFactorError } from '../errors.js';
 import type { Accounts, Standing } from '../flow/account.js';
 import type { AttemptLimiter } from '../flow/attempts.js';
+import { owedAgain, type GrantChecks } from '../flow/grants.js';
 import type { Reset } from '../flow/reset.js';
 import { safeReturnPath } from '../flow/session.js';
-import { createCsrf, FORM_LIMITS } from '../web/csrf.js';
+import { createCsrf, formBodies, refuseCrossOrigin } from '../web/csrf.js';
 import { asyncHandler, wantsJson } from '../web/http.js';
 import { readField } from '../web/input.js';
 import type { MessageKey } from '../web/messages.js';
@@ -53,8 +54,9 @@ export function createAdminRouter(deps: {
   reset: Reset;
   render: Render;
   handleError: ErrorRequestHandler;
+  grants: GrantChecks;
 }): Router {
-  const { config, accounts, attempts, reset, render, handleError } = deps;
+  const { config, accounts, attempts, reset, render, handleError, grants } = deps;
   const router = express.Router();
 
   const admin = config.admin;
@@ -76,7 +78,9 @@ export function createAdminRouter(deps: {
     req.headers.accept = 'application/json';
     next();
   });
-  router.use(express.urlencoded(FORM_LIMITS));
+  // Before anything reads the body or the actor: a cross-site POST is refused unread (and so
+  // not audited, like any request that never reached an action).
+  router.use(refuseCrossOrigin, ...formBodies());
   router.use((req, _res, next) => {
     // The token for forms; checked in the handlers, after the actor is known, so that a
     // refused forgery is an audit event like any other refusal.
@@ -84,19 +88,31 @@ export function createAdminRouter(deps: {
     next();
   });
 
-  function identify(req: Request): Identity {
+  async function identify(req: Request): Promise<Identity> {
     if (!req.user) return { ok: false, reason: 'not_signed_in' };
     const actorId = config.userId(req.user);
     // Not left to the mount order: a password-only session never reaches an admin action.
     const state = req.session?.secondFactor;
     if (state?.state !== 'done' || state.userId !== actorId) return { ok: false, reason: 'second_factor_required', actorId };
+    // Nor one finished without a factor, whatever the policy: resetting other people's factors
+    // needs one's own (while the switch is off only the policy page is open to such a session).
+    const { standing } = await grants.current(req.user, state);
+    if (standing === 'owed') {
+      owedAgain(req, state, config.now());
+      return { ok: false, reason: 'second_factor_required', actorId };
+    }
+    if (standing !== 'proved') return { ok: false, reason: 'second_factor_not_proved', actorId };
     const actor = directory.personOf(req.user);
     if (!actor || actor.id !== actorId || !canAdminister(rules, actor)) return { ok: false, reason: 'not_admin', actorId };
     return { ok: true, actor };
   }
 
-  /** Not signed in or second factor owed: sent where the guard sends people. Not an admin: 403. */
+  /**
+   * Not signed in or second factor owed: sent where the guard sends people. Not an admin, or
+   * signed in without a factor where the policy does not ask for one: 403.
+   */
   function refuseAccess(req: Request, res: Response, reason: RefusalReason): void {
+    if (reason === 'second_factor_not_proved') throw new TwoFactorError('forbidden', 'the admin pages need a second factor proved at sign-in');
     if (reason !== 'not_signed_in' && reason !== 'second_factor_required') throw new TwoFactorError('forbidden', 'not an admin');
     const returnTo = req.method === 'GET' ? safeReturnPath(req.originalUrl) : undefined;
     if (reason === 'not_signed_in') {
@@ -121,7 +137,7 @@ export function createAdminRouter(deps: {
   /** Runs `handler` for an admin whose own second factor is done; refuses everyone else. */
   function asAdmin(handler: (req: Request, res: Response, actor: Person) => Promise<void>, action?: AdminAction) {
     return asyncHandler(async (req, res) => {
-      const who = identify(req);
+      const who = await identify(req);
       if (!who.ok) {
         if (action) {
           await audit.record(action, { outcome: 'refused', targetId: targetIdOf(req), reason: who.reason, ...(who.actorId !== undefined ? { actorId: who.actorId } : {}) });

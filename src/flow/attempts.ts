@@ -25,6 +25,29 @@ export function createAttemptLimiter(config: Config) {
   const storeFailure = (cause: unknown) =>
     new TwoFactorError('store_unavailable', 'the attempt counter could not be reached', { cause });
 
+  const lockoutMs = config.lockoutSeconds * 1000;
+
+  /**
+   * Seconds left on the lock of a counter over the limit. Its key holds the counting TTL
+   * (FAILURE_MEMORY_SECONDS) until the lock's write replaces it with the lockout: a refusal that
+   * reads the key in between (parallel guesses, another instance) would say "24 hours". The lock
+   * being written runs the lockout from about now, so that is what is left.
+   */
+  const lockSecondsOf = (res: RateLimiterRes): number => Math.max(1, Math.ceil(Math.min(res.msBeforeNext, lockoutMs) / 1000));
+
+  /**
+   * Over the limit with the counting TTL still on the key: the lock's write is in flight, or was
+   * lost with the instance that made it. Writing it again makes the lock last what we answer;
+   * in flight, both writes end within the same moment.
+   */
+  async function repairLock(userId: string): Promise<void> {
+    try {
+      await limiter.block(userId, config.lockoutSeconds);
+    } catch (error) {
+      throw storeFailure(error);
+    }
+  }
+
   return {
     /** Seconds left on a lock, 0 when not locked. */
     async lockedSeconds(userId: string): Promise<number> {
@@ -34,7 +57,7 @@ export function createAttemptLimiter(config: Config) {
       } catch (error) {
         throw storeFailure(error);
       }
-      return res && res.consumedPoints > config.maxFailedAttempts ? Math.max(1, Math.ceil(res.msBeforeNext / 1000)) : 0;
+      return res && res.consumedPoints > config.maxFailedAttempts ? lockSecondsOf(res) : 0;
     },
 
     /** Reserves an attempt, runs `evaluate`, and records the outcome. */
@@ -46,7 +69,8 @@ export function createAttemptLimiter(config: Config) {
         // rate-limiter-flexible rejects with a RateLimiterRes when over the limit and with an
         // Error when the store failed: the second must not read as "try again later".
         if (rejection instanceof RateLimiterRes) {
-          return { ok: false, lockedSeconds: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)) };
+          if (rejection.msBeforeNext > lockoutMs) await repairLock(userId);
+          return { ok: false, lockedSeconds: lockSecondsOf(rejection) };
         }
         throw storeFailure(rejection);
       }

@@ -5,7 +5,8 @@ import { wantsJson } from '../web/http.js';
 import type { Accounts } from './account.js';
 import type { Policy } from './policy.js';
 import type { RememberedDevices } from './remember-device.js';
-import { safeReturnPath, type SecondFactorSession } from './session.js';
+import { createGrantChecks, owedAgain } from './grants.js';
+import { safeReturnPath, type SecondFactorSession, type SessionGrant } from './session.js';
 import { sessionMissing, type MountChecks } from '../web/self-checks.js';
 import type { SmsChallenge } from './sms-challenge.js';
 
@@ -32,29 +33,48 @@ export function createGate(
 ) {
   const { basePath } = config;
   const { policy, accounts, roleOf } = deps;
+  const grants = createGrantChecks(policy, roleOf);
+
+  /**
+   * How the sign-in was granted: `without` names the way when no factor was shown; otherwise
+   * the factor must have been proved in this sign-in. A path that gives neither (a mistake) is
+   * recorded as a skip of no generation, which holds only while the switch is off: fail closed.
+   */
+  function grantFor(state: SecondFactorSession, without: SessionGrant | undefined): SessionGrant {
+    if (without) return without;
+    if (state.verifiedAt === undefined) return { how: 'skipped', generation: -1 };
+    // A proved grant holds in any generation: the cached value is enough, and a store outage
+    // after the code was accepted does not fail the sign-in here.
+    return { how: 'proved', generation: policy.lastKnown()?.generation ?? -1 };
+  }
 
   /**
    * pending -> done: a new session id, the Passport user kept, pending data dropped except
-   * when the factor was last proved. Returns where the person goes next.
+   * when the factor was last proved and how the sign-in was granted. Returns where the person
+   * goes next.
    */
-  async function finish(req: Request): Promise<string> {
+  async function finish(req: Request, without?: SessionGrant): Promise<string> {
     const state = req.session.secondFactor;
     const user = req.user;
     if (!state || !user) throw new TwoFactorError('not_pending', 'no sign-in to complete');
     const target = state.returnTo ?? config.successRedirect;
     const { verifiedAt } = state;
+    const grant = grantFor(state, without);
     // passport 0.7's req.login regenerates the session (defeating fixation) and writes the
     // serialized user into the new one; without keepSessionInfo nothing else is carried over.
     await new Promise<void>((resolve, reject) =>
       req.login(user, { session: true, keepSessionInfo: false }, (error?: unknown) => (error ? reject(error) : resolve())),
     );
-    req.session.secondFactor = { state: 'done', userId: state.userId, since: config.now(), ...(verifiedAt !== undefined ? { verifiedAt } : {}) };
+    req.session.secondFactor = { state: 'done', userId: state.userId, since: config.now(), grant, ...(verifiedAt !== undefined ? { verifiedAt } : {}) };
     return target;
   }
 
-  /** pending -> done, answered with a redirect (or JSON) to where the person was going. */
-  async function complete(req: Request, res: Response): Promise<void> {
-    const target = await finish(req);
+  /**
+   * pending -> done, answered with a redirect (or JSON) to where the person was going.
+   * `without`: how it was granted when no factor was proved (see `finish`).
+   */
+  async function complete(req: Request, res: Response, without?: SessionGrant): Promise<void> {
+    const target = await finish(req, without);
     if (wantsJson(req)) {
       res.json({ status: 'done', next: target });
     } else {
@@ -95,20 +115,21 @@ export function createGate(
     if (returnTo) state.returnTo = returnTo;
     req.session.secondFactor = state;
 
-    const mode = policy.modeFor(await policy.current(), roleOf(req.user));
+    const current = await policy.current();
+    const mode = policy.modeFor(current, roleOf(req.user));
     if (mode === 'off') {
-      await complete(req, res);
+      await complete(req, res, { how: 'off', generation: current.generation });
       return;
     }
     const standing = await accounts.standing(userId);
     if (mode === 'optional' && standing.skipped) {
       config.emit({ type: 'skip_honoured', userId });
-      await complete(req, res);
+      await complete(req, res, { how: 'skipped', generation: standing.generation });
       return;
     }
     if (await deps.devices.recognise(req, res, userId, standing.method ? standing.record : null)) {
       config.emit({ type: 'device_remembered', userId, ...(standing.method ? { method: standing.method } : {}) });
-      await complete(req, res);
+      await complete(req, res, { how: 'remembered', generation: standing.generation });
       return;
     }
     config.emit({ type: 'challenge_started', userId });
@@ -122,8 +143,21 @@ export function createGate(
   }
 
   /**
+   * A finished sign-in still granted under the policy this instance has cached. One finished
+   * without a factor is sent back to the second factor once the policy asks for one (the switch
+   * back on, a role now required, a skip of an older generation).
+   */
+  function stillGranted(req: Request, user: Express.User, state: SecondFactorSession): boolean {
+    if (grants.cached(user, state) !== 'owed') return true;
+    config.emit({ type: 'grant_withdrawn', userId: state.userId, ...(state.grant ? { reason: state.grant.how } : {}) });
+    owedAgain(req, state, config.now());
+    return false;
+  }
+
+  /**
    * Mount after the 2FA pages and before everything the second factor protects. A finished
-   * sign-in costs one session read and nothing else: no store round trip.
+   * sign-in costs one session read and nothing else: no store round trip, not even for the
+   * policy (its cached value is compared, and refreshed in the background).
    */
   function guard(req: Request, res: Response, next: NextFunction): void {
     // Without a session no one can finish a sign-in: say why rather than let the host guess.
@@ -137,12 +171,12 @@ export function createGate(
       next();
       return;
     }
-    if (state?.state === 'done' && state.userId === config.userId(req.user)) {
+    if (state?.state === 'done' && state.userId === config.userId(req.user) && stillGranted(req, req.user, state)) {
       next();
       return;
     }
-    // Signed in with a password only, or a session from before the gate was mounted: the
-    // second factor is owed. Fail closed: never the content. A redirect of the 2FA pages'
+    // Signed in with a password only, a session from before the gate was mounted, or one just
+    // sent back above (its returnTo is set there): the second factor is owed. Fail closed: never the content. A redirect of the 2FA pages'
     // own requests would loop: that is a mounting mistake, answered as one.
     const misplaced = deps.mountChecks.guardFirst(req);
     if (misplaced) {

@@ -104,6 +104,8 @@ function parseStored(raw: string | null): StoredSwitch | undefined {
   }
 }
 
+const describeCause = (error: unknown): string => (error instanceof TwoFactorError && error.cause instanceof Error ? error.cause.message : String(error));
+
 /** "set by bot.admin on 2026-12-01T10:00Z", for the start-up log. */
 function describeSetBy(source: { readonly by?: PolicyActor; readonly at?: number }): string {
   // Names come from the host's directory: one log line stays one line.
@@ -131,16 +133,22 @@ function announcement(stored: StoredSwitch | undefined, options: PolicyOptions):
 
 /**
  * The switch lives in the store so every instance sees one value. Reads are cached in-process
- * for `cacheSeconds`; the guard never reads it at all (a finished sign-in stays finished).
+ * for `cacheSeconds`; the guard never waits for it: it compares sessions with `lastKnown()`.
  * With `lockMode` the option wins and the page cannot change it.
  */
-export function createPolicy(deps: { store: TwoFactorStore; options: PolicyOptions; now: () => number }) {
+export function createPolicy(deps: { store: TwoFactorStore; options: PolicyOptions; now: () => number; logger: Logger }) {
   const { store } = deps;
   const optionMode = deps.options.mode ?? 'required';
   const locked = deps.options.lockMode ?? false;
   const roleModes = { ...deps.options.roleModes };
   const cacheMs = (deps.options.cacheSeconds ?? 5) * 1000;
-  let cached: { state: PolicyState; until: number } | undefined;
+  // The last value read, kept past its freshness: the guard goes on using it while a refresh runs
+  // (or fails). `epoch` lets a slow read started before a change not overwrite the change.
+  let known: PolicyState | undefined;
+  let freshUntil = 0;
+  let epoch = 0;
+  let refreshing = false;
+  let refreshFailing = false;
 
   async function read(): Promise<{ stored: StoredSwitch | undefined; generation: number }> {
     try {
@@ -156,13 +164,47 @@ export function createPolicy(deps: { store: TwoFactorStore; options: PolicyOptio
     return { mode: stored.mode, generation, source: { kind: 'page', ...(stored.by ? { by: stored.by } : {}), ...(stored.at !== undefined ? { at: stored.at } : {}) } };
   }
 
-  async function current(): Promise<PolicyState> {
+  function remember(state: PolicyState): void {
+    known = state;
     // Date.now, not the injectable clock: the cache is about real elapsed time between instances.
-    if (cached && Date.now() < cached.until) return cached.state;
+    freshUntil = Date.now() + cacheMs;
+  }
+
+  async function load(): Promise<PolicyState> {
+    const started = epoch;
     const { stored, generation } = await read();
     const state = inForce(stored, generation);
-    cached = { state, until: Date.now() + cacheMs };
+    if (started === epoch) remember(state);
     return state;
+  }
+
+  async function current(): Promise<PolicyState> {
+    if (known && Date.now() < freshUntil) return known;
+    return load();
+  }
+
+  /**
+   * For the guard: synchronous, never a store call on its path. A stale value starts one
+   * background refresh; a failed one is logged once per outage, keeps the old value and is
+   * retried after another `cacheSeconds` (at least a second), not on every request.
+   */
+  function lastKnown(): PolicyState | undefined {
+    if (Date.now() >= freshUntil && !refreshing) {
+      refreshing = true;
+      load().then(
+        () => {
+          refreshFailing = false;
+        },
+        (error: unknown) => {
+          freshUntil = Date.now() + Math.max(cacheMs, 1000);
+          if (!refreshFailing) deps.logger.warn(`second factor: could not refresh the 2FA switch; open sessions are checked against the last value read (${describeCause(error)})`);
+          refreshFailing = true;
+        },
+      ).finally(() => {
+        refreshing = false;
+      });
+    }
+    return known;
   }
 
   /**
@@ -171,14 +213,18 @@ export function createPolicy(deps: { store: TwoFactorStore; options: PolicyOptio
    */
   async function setMode(mode: PolicyMode, actor: PolicyActor): Promise<{ before: PolicyState; after: PolicyState }> {
     if (locked) throw new TwoFactorError('policy_locked', 'policy.lockMode is set: the policy.mode option decides the mode, not the policy page');
-    cached = undefined;
+    epoch += 1;
+    freshUntil = 0;
     const before = await current();
     let generation = before.generation;
     if (before.mode === 'off' && mode !== 'off') generation = await store.increment(GENERATION_KEY);
     const record: StoredSwitch = { mode, by: { id: actor.id, name: actor.name }, at: deps.now() };
     await store.set(MODE_KEY, JSON.stringify(record));
-    cached = undefined;
-    return { before, after: inForce(record, generation) };
+    // This instance sees the change at once, the guard included: it never waits for a read.
+    epoch += 1;
+    const after = inForce(record, generation);
+    remember(after);
+    return { before, after };
   }
 
   /**
@@ -188,10 +234,13 @@ export function createPolicy(deps: { store: TwoFactorStore; options: PolicyOptio
   async function announce(logger: Logger): Promise<void> {
     let stored: StoredSwitch | undefined;
     try {
-      ({ stored } = await read());
+      const started = epoch;
+      let generation: number;
+      ({ stored, generation } = await read());
+      // Also the guard's first value: until there is one, it trusts no grant made without a factor.
+      if (started === epoch && !known) remember(inForce(stored, generation));
     } catch (error) {
-      const cause = error instanceof TwoFactorError && error.cause instanceof Error ? error.cause.message : String(error);
-      logger.warn(`second factor: 2FA mode not known yet: could not read the stored switch at start-up (${cause}); sign-ins answer 503 until the store answers`);
+      logger.warn(`second factor: 2FA mode not known yet: could not read the stored switch at start-up (${describeCause(error)}); sign-ins answer 503 until the store answers`);
       return;
     }
     const { level, line } = announcement(stored, deps.options);
@@ -205,6 +254,7 @@ export function createPolicy(deps: { store: TwoFactorStore; options: PolicyOptio
 
   return {
     current,
+    lastKnown,
     setMode,
     modeFor,
     announce,

@@ -31,6 +31,25 @@ export interface SecondFactorSession {
   verifiedAt?: number;
   /** The recovery codes of a new enrolment were shown; "Continue" finishes the sign-in. */
   recoveryCodesShown?: boolean;
+  /**
+   * How a `done` sign-in was granted, and under which enrolment generation: the guard compares
+   * it with the policy it has cached, so a tightened policy reaches open sessions. Absent on
+   * pending sign-ins, and on sessions finished before grants were recorded.
+   */
+  grant?: SessionGrant;
+}
+
+/**
+ * `proved`: a factor was shown (code, enrolment, recovery code). `remembered`: a remembered
+ * device, counted as proved. `skipped`: optional mode, skip chosen or honoured. `off`: the
+ * switch was off.
+ */
+export type GrantKind = 'proved' | 'remembered' | 'skipped' | 'off';
+
+export interface SessionGrant {
+  readonly how: GrantKind;
+  /** The policy's enrolment generation when the sign-in finished. */
+  readonly generation: number;
 }
 
 /** Why a text message was not sent: the person can retry or wait. */

@@ -7,7 +7,7 @@ import type { Gate } from '../flow/gate.js';
 import type { Policy } from '../flow/policy.js';
 import type { SecondFactorSession } from '../flow/session.js';
 import { groupForTyping, newTotpSecret, totpQrSvg, totpUri } from '../factors/totp.js';
-import { formProtection, isCsrfError } from './csrf.js';
+import { formProtection, isCsrfError, refuseCrossOrigin } from './csrf.js';
 import { createCodeChecks } from './code-check.js';
 import { asyncHandler, wantsJson } from './http.js';
 import { readCode, readField } from './input.js';
@@ -55,8 +55,11 @@ export function createUserRouter(deps: {
   router.use('/assets', express.static(packagePublicDir, { index: false, maxAge: '1h', fallthrough: false }));
   // Before the CSRF check, which would fail on a missing session with a less helpful error.
   router.use(requireSession('router'));
+  // Before the redirects below, which take no token: a cross-site POST is refused, not answered.
+  router.use(refuseCrossOrigin);
   // Before the CSRF check: a reloaded codes page re-sends a form whose token may be gone.
   redirectCodesPageReloads(router, config);
+  redirectFinishedSignIns(router, config);
   router.use(formProtection());
 
   /** The pending sign-in of this session, or a "sign in again" answer when there is none. */
@@ -161,7 +164,7 @@ export function createUserRouter(deps: {
       }
       await accounts.recordSkip(pending.userId, standing.generation);
       config.emit({ type: 'skipped', userId: pending.userId });
-      await gate.complete(req, res);
+      await gate.complete(req, res, { how: 'skipped', generation: standing.generation });
     }),
   );
 
@@ -352,6 +355,29 @@ export function createUserRouter(deps: {
 
   router.use(createErrorHandler(config, render));
   return router;
+}
+
+/** The POSTs that finish a pending sign-in: a code, a recovery code, "Skip for now", "Continue". */
+const SIGN_IN_POSTS = ['/verify', '/recovery', '/skip', '/recovery-codes/continue'];
+
+/**
+ * Mount before the CSRF check. A sign-in POST sent again after it succeeded (an answer lost as
+ * an instance died, Back and resubmit) carries the token of the session that finishing replaced,
+ * and would meet "this form has expired" although the person is signed in. When this session is
+ * done for the same person, it goes where a finished sign-in goes. Only a redirect: nothing is
+ * checked or completed, so it needs no token; any other session goes on to the usual checks.
+ */
+function redirectFinishedSignIns(router: Router, config: Config): void {
+  router.post(SIGN_IN_POSTS, function secondFactorFinishedSignIn(req, res, next) {
+    const state = req.session?.secondFactor;
+    if (state?.state !== 'done' || !req.user || state.userId !== config.userId(req.user)) {
+      next();
+      return;
+    }
+    // The return path was dropped with the pending state when the sign-in finished.
+    if (wantsJson(req)) res.json({ status: 'done', next: config.successRedirect });
+    else res.redirect(303, config.successRedirect);
+  });
 }
 
 /**
