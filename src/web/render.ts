@@ -48,8 +48,12 @@ export function createRenderer(config: Config) {
     if (!fn) {
       fn = ejs.compile(readFileSync(file, 'utf8'), {
         filename: file,
-        // Partials resolve through the same override chain as pages.
+        // Partials resolve through the same override chain as pages, to absolute files...
         includer: (path: string) => ({ filename: locate(path) }),
+        // ...so EJS may keep each compiled partial by that file name: without `cache` it reads
+        // and compiles every include again at every render. An override is another file, so
+        // two renderers with different `views` never share a wrong entry.
+        cache: true,
       }) as Template;
       compiled.set(file, fn);
     }
