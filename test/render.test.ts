@@ -61,4 +61,23 @@ describe('page rendering', () => {
     const page = await b.get('/2fa/enrol').expect(200);
     assert.match(page.text, /The host’s own sign-out partial/);
   });
+
+  it('resolves a host partial’s own includes through each renderer’s overrides, even when two renderers share the partial', async () => {
+    // Both renderers find partials/sign-out.ejs in `shared`; it includes partials/extra, which
+    // the second renderer overrides in a folder of its own.
+    const shared = await mkdtemp(join(tmpdir(), 'psf-views-shared-'));
+    const own = await mkdtemp(join(tmpdir(), 'psf-views-own-'));
+    await mkdir(join(shared, 'partials'));
+    await mkdir(join(own, 'partials'));
+    await writeFile(join(shared, 'partials', 'sign-out.ejs'), "<%- include('partials/extra') %>\n");
+    await writeFile(join(shared, 'partials', 'extra.ejs'), '<p>extra from the shared folder</p>\n');
+    await writeFile(join(own, 'partials', 'extra.ejs'), '<p>extra from the second renderer</p>\n');
+    const first = startPortal({ secondFactor: { views: [shared] } }).agent();
+    const second = startPortal({ secondFactor: { views: [own, shared] } }).agent();
+    await signIn(first, 'acme.ops');
+    await signIn(second, 'acme.ops');
+    assert.match((await first.get('/2fa/enrol').expect(200)).text, /extra from the shared folder/);
+    assert.match((await second.get('/2fa/enrol').expect(200)).text, /extra from the second renderer/);
+    assert.match((await first.get('/2fa/enrol').expect(200)).text, /extra from the shared folder/);
+  });
 });

@@ -32,6 +32,7 @@ export function createRenderer(config: Config) {
   const dirs = [...config.viewDirs.map((dir) => resolve(dir)), packageViewsDir];
   const located = new Map<string, string>();
   const compiled = new Map<string, Template>();
+  const partials = partialCache();
 
   const locate = (name: string): string => {
     let file = located.get(name);
@@ -50,9 +51,8 @@ export function createRenderer(config: Config) {
         filename: file,
         // Partials resolve through the same override chain as pages, to absolute files...
         includer: (path: string) => ({ filename: locate(path) }),
-        // ...so EJS may keep each compiled partial by that file name: without `cache` it reads
-        // and compiles every include again at every render. An override is another file, so
-        // two renderers with different `views` never share a wrong entry.
+        // ...and EJS keeps each compiled partial by that file name (without `cache` it reads and
+        // compiles every include again at every render), in this renderer's own cache: see render.
         cache: true,
       }) as Template;
       compiled.set(file, fn);
@@ -63,7 +63,7 @@ export function createRenderer(config: Config) {
   return function render(req: Request, res: Response, status: number, view: string, data: PageData): void {
     const csrfToken = typeof req.csrfToken === 'function' && req.session ? req.csrfToken() : '';
     const lang = config.i18n.localeOf(req);
-    const html = template(locate(view))({
+    const html = withPartials(partials, template(locate(view)), {
       ...data,
       t: config.i18n.translator(lang),
       lang,
@@ -86,3 +86,29 @@ export function createRenderer(config: Config) {
 }
 
 export type Render = ReturnType<typeof createRenderer>;
+
+/** A cache of compiled partials, by resolved file, of one renderer. */
+function partialCache(): ejs.Cache {
+  const entries = new Map<string, ejs.TemplateFunction>();
+  return {
+    get: (file) => entries.get(file),
+    set: (file, fn) => void entries.set(file, fn),
+    reset: () => entries.clear(),
+  };
+}
+
+/**
+ * Runs a page with `cache` as EJS's partial cache. EJS has one global cache, but a compiled
+ * partial carries the includer of the renderer that compiled it: a host partial that includes
+ * another would resolve it through the wrong renderer's overrides if two renderers shared
+ * entries. The swap is safe because rendering is synchronous: nothing else runs in between.
+ */
+function withPartials(cache: ejs.Cache, page: Template, data: Record<string, unknown>): string {
+  const shared = ejs.cache;
+  ejs.cache = cache;
+  try {
+    return page(data);
+  } finally {
+    ejs.cache = shared;
+  }
+}
