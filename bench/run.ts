@@ -10,6 +10,7 @@ import { signIns, type FlowResult } from './flow.js';
 import { startBenchServer } from './servers.js';
 import { enrolTemplateUser, enrolUsers, type EnrolledUser, type EnrolmentTemplate } from './users.js';
 import { commandStats, isBenchCommand, load, verifiedSessions, type LoadResult } from './verified.js';
+import { resetLatencies, type ResetLatency } from './reset.js';
 
 /**
  * `npm run bench`: the second factor's cost against the same app without it, measured in one
@@ -20,8 +21,8 @@ import { commandStats, isBenchCommand, load, verifiedSessions, type LoadResult }
 const run = promisify(execFile);
 const smoke = process.argv.includes('--smoke') || process.env.BENCH_SMOKE === '1';
 const plan = smoke
-  ? { connections: 4, warmupSeconds: 0.3, rounds: 2, roundSeconds: 0.5, commandSample: 200, flowConcurrency: 2, flowRounds: 1, flowSeconds: 0.5, pbkdf2Rounds: 1, pbkdf2Seconds: 2, flowPool: 400, commandSignIns: 4, enrolled: 200, pending: 2_000, pendingTtl: 1 }
-  : { connections: 32, warmupSeconds: 3, rounds: 16, roundSeconds: 1, commandSample: 5_000, flowConcurrency: 16, flowRounds: 3, flowSeconds: 4, pbkdf2Rounds: 4, pbkdf2Seconds: 4, flowPool: 15_000, commandSignIns: 50, enrolled: 10_000, pending: 100_000, pendingTtl: 3 };
+  ? { connections: 4, warmupSeconds: 0.3, rounds: 2, roundSeconds: 0.5, commandSample: 200, flowConcurrency: 2, flowRounds: 1, flowSeconds: 0.5, pbkdf2Rounds: 1, pbkdf2Seconds: 2, flowPool: 400, commandSignIns: 4, enrolled: 200, pending: 2_000, pendingTtl: 1, resetOthers: [1_000, 10_000], resetRepeats: 3 }
+  : { connections: 32, warmupSeconds: 3, rounds: 16, roundSeconds: 1, commandSample: 5_000, flowConcurrency: 16, flowRounds: 3, flowSeconds: 4, pbkdf2Rounds: 4, pbkdf2Seconds: 4, flowPool: 15_000, commandSignIns: 50, enrolled: 10_000, pending: 100_000, pendingTtl: 3, resetOthers: [1_000, 1_000_000], resetRepeats: 7 };
 
 const ENCRYPTION_KEY = 'b'.repeat(64);
 type Client = RedisClientType<any, any, any, any, any>;
@@ -70,6 +71,8 @@ interface Results {
   readonly signInCommands: { readonly baseline: number; readonly bundle: number };
   readonly redisMemory: { readonly users: number; readonly bytesPerUser: number; readonly usedMemoryPerUser: number; readonly keys: readonly string[]; readonly shortLivedKeys: readonly string[]; readonly recordJsonBytes: number; readonly recordFields: readonly string[] };
   readonly memoryStore: { pending: number; ttlSeconds: number; writeSeconds: number; baseline: number; peak: number; after: number; entriesAtPeak: number; entriesAfter: number };
+  /** Row 6: reset latency with few and with many other sessions in Redis. */
+  readonly reset: readonly ResetLatency[];
 }
 
 function compare<T extends Measured>(rounds: readonly { bundle: T; baseline: T }[], total: (results: T[]) => T): Compared<T> {
@@ -273,6 +276,21 @@ async function rowFour(redis: Client, template: EnrolmentTemplate) {
   };
 }
 
+/** Row 6, on a Redis server of its own: a million sessions would skew nothing else then. */
+async function rowSix(): Promise<ResetLatency[]> {
+  log(`row 6: reset latency with ${plan.resetOthers.map((n) => fmt(n)).join(' and ')} other sessions in Redis`);
+  const server = await startRedis();
+  const client: Client = createClient({ url: server.url });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    return await resetLatencies(client, plan.resetOthers, plan.resetRepeats);
+  } finally {
+    await client.close().catch(() => {});
+    await server.stop();
+  }
+}
+
 async function rowFive() {
   log(`row 5: MemoryStore heap over ${plan.pending} pending sign-ins (separate process, --expose-gc)`);
   const script = fileURLToPath(new URL('./memory-store.ts', import.meta.url));
@@ -329,9 +347,10 @@ async function main(): Promise<void> {
 
     const redisMemory = await rowFour(redis, template);
     const memoryStore = await rowFive();
+    const reset = await rowSix();
 
     report(
-      { verified, control: controlRatio, commands, flow: { plain, pbkdf2 }, signInCommands: signInCommandCounts, redisMemory, memoryStore },
+      { verified, control: controlRatio, commands, flow: { plain, pbkdf2 }, signInCommands: signInCommandCounts, redisMemory, memoryStore, reset },
       { redisVersion, seconds: (Date.now() - started) / 1000, pinning: note },
     );
   } finally {
@@ -374,6 +393,7 @@ function report(r: Results, meta: { redisVersion: string; seconds: number; pinni
     { id: '3', measure: 'per sign-in: HTTP requests, Redis commands', baseline: `${fmt(plain.baseline.requestsPerSignIn, 1)}, ${fmt(r.signInCommands.baseline, 1)}`, bundle: `${fmt(plain.bundle.requestsPerSignIn, 1)}, ${fmt(r.signInCommands.bundle, 1)}`, result: '', target: '', met: undefined },
     { id: '4', measure: `Redis memory per enrolled person (${fmt(r.redisMemory.users)})`, baseline: '', bundle: `${fmt(r.redisMemory.bytesPerUser)} B`, result: `used_memory +${fmt(r.redisMemory.usedMemoryPerUser)} B/person`, target: '<= 1024 B', met: r.redisMemory.bytesPerUser <= 1024 && r.redisMemory.usedMemoryPerUser <= 1024 },
     { id: '5', measure: `MemoryStore heap, ${fmt(ms.pending)} pending sign-ins`, baseline: mb(ms.baseline), bundle: `peak ${mb(ms.peak)}`, result: `${fmt((ms.peak - ms.baseline) / ms.pending)} B/pending at peak; after TTL ${mb(ms.after)} (+${fmt((ms.after - ms.baseline) / 1024)} KiB), entries ${fmt(ms.entriesAtPeak)} -> ${fmt(ms.entriesAfter)}`, target: 'back to baseline', met: ms.entriesAfter === 0 && ms.after - ms.baseline < (ms.peak - ms.baseline) * 0.02 },
+    resetRow(r.reset),
   ];
 
   const header: Row = { id: 'row', measure: 'measure', baseline: 'without bundle', bundle: 'with bundle', result: 'result', target: 'target', met: undefined };
@@ -401,6 +421,7 @@ function report(r: Results, meta: { redisVersion: string; seconds: number; pinni
     },
     redisMemory: { users: r.redisMemory.users, bytesPerUser: r.redisMemory.bytesPerUser, usedMemoryPerUser: r.redisMemory.usedMemoryPerUser },
     memoryStore: { pending: ms.pending, heap: [ms.baseline, ms.peak, ms.after], entries: [ms.entriesAtPeak, ms.entriesAfter] },
+    reset: { others: r.reset.map((each) => each.others), ms: r.reset.map((each) => each.ms), ratio: resetRatio(r.reset) },
   })}`);
 
   if (smoke) {
@@ -415,6 +436,22 @@ function report(r: Results, meta: { redisVersion: string; seconds: number; pinni
     process.exitCode = 1;
   }
 }
+/** The slowest reset over the fastest: 1 when a reset's cost does not follow the session count. */
+const resetRatio = (reset: readonly ResetLatency[]) => ratio(Math.max(...reset.map((each) => each.ms)), Math.min(...reset.map((each) => each.ms)));
+
+function resetRow(reset: readonly ResetLatency[]): Row {
+  const [few, many] = [reset[0]!, reset[reset.length - 1]!];
+  return {
+    id: '6',
+    measure: `reset latency with ${fmt(few.others)} and ${fmt(many.others)} other sessions in Redis`,
+    baseline: '',
+    bundle: `${fmt(few.ms, 1)} ms / ${fmt(many.ms, 1)} ms`,
+    result: `ratio ${fmt(resetRatio(reset), 2)} (median of ${plan.resetRepeats} resets, each ending the person's 3 sessions)`,
+    target: 'within 2x',
+    met: resetRatio(reset) <= 2,
+  };
+}
+
 function markdown(r: Results, rows: readonly Row[], meta: { redisVersion: string; seconds: number; pinning: string }): string {
   const cpu = cpus();
   const cell = (text: string) => text.replace(/\|/g, '\\|');
@@ -508,6 +545,14 @@ differ here: the noise floor of the measure.
    and a sweep have passed. The heap is bounded by what is alive within a TTL: in production,
    (pending sign-ins per TTL window) × the bytes per pending sign-in above; note that the
    failed-code counter's window is 24 h.
+6. **Reset latency.** On a Redis server of its own (\`bench/reset.ts\`), an app in this process
+   (connect-redis sessions under \`sess:\`) where one admin, signed in with an authenticator app,
+   resets a person signed in on 3 sessions: the time of the reset POST, median of
+   ${plan.resetRepeats} resets, with ${r.reset.map((each) => fmt(each.others)).join(' and then ')}
+   other people's sessions written straight into Redis as connect-redis stores them (JSON
+   strings with a TTL, pipelined 10,000 at a time). The reset reads the person's own
+   session index, so its cost follows their sessions, not everyone's: before the index it
+   scanned every session (about 12 s at a million).
 `;
 }
 

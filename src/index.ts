@@ -10,6 +10,7 @@ import { createSmsChallenge } from './flow/sms-challenge.js';
 import { createSmsCodes } from './factors/sms.js';
 import { createRecoveryCodes } from './factors/recovery.js';
 import { createRememberedDevices } from './flow/remember-device.js';
+import { createSessionIndex } from './flow/session-index.js';
 import { createPolicy, type PolicyMode } from './flow/policy.js';
 import { parseOptions, type SecondFactorOptions } from './options.js';
 import type { FactorMethod } from './store/types.js';
@@ -94,8 +95,9 @@ export function secondFactor(options: SecondFactorOptions): SecondFactor {
   const smsChallenge = createSmsChallenge(config, smsCodes);
   const recovery = createRecoveryCodes(config);
   const devices = createRememberedDevices(config, policy.rememberDeviceDays);
-  const gate = createGate(config, { policy, accounts, roleOf, handleError, sms: smsChallenge, devices, mountChecks });
-  const router = createUserRouter({ config, gate, accounts, attempts, render, policy, roleOf, smsCodes, smsChallenge, recovery, devices, mountChecks });
+  const sessions = createSessionIndex(config);
+  const gate = createGate(config, { policy, accounts, roleOf, handleError, sms: smsChallenge, devices, mountChecks, sessions });
+  const router = createUserRouter({ config, gate, accounts, attempts, render, policy, roleOf, smsCodes, smsChallenge, recovery, devices, mountChecks, sessions });
 
   async function statusOf(user: Express.User): Promise<SecondFactorStatus> {
     const standing = await accounts.standing(config.userId(user));
@@ -115,7 +117,7 @@ export function secondFactor(options: SecondFactorOptions): SecondFactor {
   const adminRouter = express.Router();
   adminRouter.use(requireSession('adminRouter'));
   adminRouter.use('/policy', policyRouter);
-  adminRouter.use(createAdminRouter({ config, accounts, attempts, reset: createReset({ config, accounts, attempts }), render, handleError, grants }));
+  adminRouter.use(createAdminRouter({ config, accounts, attempts, reset: createReset({ config, accounts, attempts, devices }), sessions, render, handleError, grants }));
   // The session check above answers through the package's page, not the host's error handler.
   adminRouter.use(handleError);
 

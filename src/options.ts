@@ -144,9 +144,19 @@ export interface SecondFactorOptions {
   /**
    * Ends every session of a person, for `endSessionsOnReset`. Give it when your session
    * store cannot list its sessions, or keeps too many to scan on each reset.
-   * @default destroys the matching sessions of express-session's store (`req.sessionStore`), found with its `ids()` and `get()`, or `all()`
+   * @default destroys the person's sessions found in the session index (`sessionIndex`); with `sessionIndex: false`, those of express-session's store found with its `ids()` and `get()`, or `all()`
    */
   readonly endSessions?: (userId: string) => void | Promise<void>;
+  /**
+   * Keeps an index of each person's finished sessions in `store` (under the person's hash
+   * tag), so that a reset, a method or phone change and turning 2FA off end exactly that
+   * person's other sessions, at a cost that follows their own sessions. Each entry lives as
+   * long as the session cookie's maxAge, or a day when it has none. `false`: an admin reset
+   * scans the session store instead (`endSessions`, when given, wins either way), and settings
+   * changes end no other sessions.
+   * @default true
+   */
+  readonly sessionIndex?: boolean;
   /**
    * Where warnings and errors go. Never receives a secret, code or full phone number.
    * @default console
@@ -231,6 +241,7 @@ export interface Config {
   readonly emit: (event: Omit<TwoFactorEvent, 'at'>) => void;
   readonly freshSecondFactorMs: number;
   readonly logger: Logger;
+  readonly sessionIndex: boolean;
   readonly production: boolean;
   readonly now: () => number;
   /** `roles.roleOf`, or no role for anyone. */
@@ -258,7 +269,7 @@ const schema = z.strictObject({
     .custom<TwoFactorStore>(
       (value) =>
         typeof value === 'object' && value !== null &&
-        ['getUser', 'saveUser', 'deleteUser', 'get', 'set', 'setIfAbsent', 'take', 'delete', 'increment', 'setIfGreater', 'createLimiter'].every(
+        ['getUser', 'saveUser', 'deleteUser', 'get', 'set', 'setIfAbsent', 'take', 'delete', 'increment', 'setIfGreater', 'addMember', 'members', 'removeMembers', 'createLimiter'].every(
           (method) => typeof (value as Record<string, unknown>)[method] === 'function',
         ),
       { message: 'must implement TwoFactorStore (MemoryStore, RedisStore or your own)' },
@@ -304,6 +315,7 @@ const schema = z.strictObject({
   roles: z.custom<RoleOptions>((value) => typeof value === 'object' && value !== null, { message: 'must be an object with roleOf(user), tenantOf(user) and optional rules' }).optional(),
   endSessionsOnReset: z.boolean().optional(),
   endSessions: fn('userId) => void').optional(),
+  sessionIndex: z.boolean().optional(),
   locale: fn('req) => string | undefined').optional(),
   messages: z.record(z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'keys must be locale tags like "en" or "pt-BR"'), z.record(z.string(), z.string())).optional(),
   brand: z
@@ -428,6 +440,7 @@ export function parseOptions(options: SecondFactorOptions): Config {
     emit,
     freshSecondFactorMs: (o.freshSecondFactorSeconds ?? 600) * 1000,
     logger,
+    sessionIndex: o.sessionIndex ?? true,
     production,
     now,
     ...parseAdminOptions({ users: o.users, roles: o.roles, endSessionsOnReset: o.endSessionsOnReset, endSessions: o.endSessions }),

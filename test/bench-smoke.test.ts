@@ -47,6 +47,7 @@ describe('npm run bench -- --smoke', function () {
       /^3 +\| per sign-in: HTTP requests, Redis commands/m,
       /^4 +\| Redis memory per enrolled person \(200\)/m,
       /^5 +\| MemoryStore heap, 2,000 pending sign-ins/m,
+      /^6 +\| reset latency with 1,000 and 10,000 other sessions in Redis/m,
     ]) {
       assert.match(stdout, row);
     }
@@ -60,6 +61,7 @@ describe('npm run bench -- --smoke', function () {
       signIns: Record<'pbkdf2' | 'plain', { perCpuSecond: number[]; ratio: number; perSecond: number[]; wallRatio: number }> & { redisCommands: number[] };
       redisMemory: { users: number; bytesPerUser: number; usedMemoryPerUser: number };
       memoryStore: { pending: number; heap: number[]; entries: number[] };
+      reset: { others: number[]; ms: number[]; ratio: number };
     };
     assert.equal(rows.smoke, true);
     const positive = (label: string, values: number[]) => {
@@ -80,6 +82,7 @@ describe('npm run bench -- --smoke', function () {
     positive('Redis commands per sign-in', rows.signIns.redisCommands);
     positive('Redis bytes per enrolled person', [rows.redisMemory.bytesPerUser, rows.redisMemory.usedMemoryPerUser]);
     positive('MemoryStore heap', rows.memoryStore.heap);
+    positive('reset latency', [...rows.reset.ms, rows.reset.ratio]);
 
     // Not timings: these hold on any machine.
     assert.equal(rows.commandsPerVerifiedRequest.baseline, 2, 'express-session: GET and EXPIRE');
@@ -87,6 +90,7 @@ describe('npm run bench -- --smoke', function () {
     assert.equal(rows.redisMemory.users, 200);
     assert.equal(rows.memoryStore.entries[0], 3 * rows.memoryStore.pending, 'three store values per pending sign-in');
     assert.equal(rows.memoryStore.entries[1], 0, 'expired entries leave the memory store');
+    assert.deepEqual(rows.reset.others, [1_000, 10_000]);
 
     assert.match(stdout, /smoke run in .* BENCHMARKS\.md not written/);
     const after = (() => {

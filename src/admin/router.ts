@@ -15,6 +15,7 @@ import { createAuditTrail, type AdminAction, type AuditEntry, type RefusalReason
 import { createDirectory, type Person } from './directory.js';
 import { canAdminister, canReset } from './roles.js';
 import { createSessionEnder } from './sessions.js';
+import type { SessionIndex } from '../flow/session-index.js';
 
 const PAGE_SIZE = 20;
 const RECENT_ENTRIES = 10;
@@ -52,6 +53,8 @@ export function createAdminRouter(deps: {
   accounts: Accounts;
   attempts: AttemptLimiter;
   reset: Reset;
+  /** Each person's finished sessions: what a reset ends, unless the host opted out. */
+  sessions: SessionIndex;
   render: Render;
   handleError: ErrorRequestHandler;
   grants: GrantChecks;
@@ -69,7 +72,7 @@ export function createAdminRouter(deps: {
   const { rules } = admin;
   const directory = createDirectory(config, admin);
   const audit = createAuditTrail(config, rules);
-  const sessions = createSessionEnder(admin);
+  const sessions = createSessionEnder(admin, config.sessionIndex ? deps.sessions : undefined);
   const csrf = createCsrf();
 
   // The API answers JSON whatever the client's Accept says, errors and refusals included:

@@ -2,6 +2,7 @@ import type { Request } from 'express';
 import type { SessionData } from 'express-session';
 import { TwoFactorError } from '../errors.js';
 import type { AdminConfig } from './options.js';
+import type { SessionIndex } from '../flow/session-index.js';
 
 type Callback<T> = (error: unknown, value?: T) => void;
 
@@ -22,12 +23,18 @@ const call = <T>(run: (callback: Callback<T>) => void) =>
 /**
  * Ends every session of a person after an admin reset, so that no session signed in with the
  * old factor outlives it. Done here, at the reset, rather than checked on each request: the
- * guard's finished-sign-in path must not cost a store round trip.
+ * guard's finished-sign-in path must not cost a store round trip. The host's `endSessions`
+ * wins; else the session index (`index`), whose cost follows the person's own sessions; the
+ * scan of the whole session store only when the host turned the index off.
  */
-export function createSessionEnder(admin: AdminConfig) {
+export function createSessionEnder(admin: AdminConfig, index: SessionIndex | undefined) {
   /** Throws before anything changed when the sessions could not be ended at all. */
   function check(req: Request): void {
     if (!admin.endSessionsOnReset || admin.endSessions) return;
+    if (index) {
+      if (typeof (req.sessionStore as unknown as ListableSessionStore | undefined)?.destroy === 'function') return;
+      throw new TwoFactorError('store_unavailable', 'endSessionsOnReset: no express-session store (req.sessionStore) to end sessions with; pass the endSessions option or set endSessionsOnReset: false');
+    }
     const store = req.sessionStore as unknown as ListableSessionStore | undefined;
     const listable = store && typeof store.destroy === 'function' && ((typeof store.ids === 'function' && typeof store.get === 'function') || typeof store.all === 'function');
     if (!listable) {
@@ -43,6 +50,15 @@ export function createSessionEnder(admin: AdminConfig) {
       await admin.endSessions(userId);
       return true;
     }
+    if (index) {
+      await index.endOthers(req, userId);
+      return true;
+    }
+    return scan(req, userId);
+  }
+
+  /** The fallback: every session of the store is read to find the person's. */
+  async function scan(req: Request, userId: string): Promise<boolean> {
     const store = req.sessionStore as unknown as ListableSessionStore;
     const owned = (session: SessionData | null | undefined) => session?.secondFactor?.userId === userId;
     const destroy = (sid: string) => call<void>((done) => store.destroy(sid, done));

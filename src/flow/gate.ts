@@ -9,6 +9,7 @@ import { createGrantChecks, owedAgain } from './grants.js';
 import { safeReturnPath, type SecondFactorSession, type SessionGrant } from './session.js';
 import { sessionMissing, type MountChecks } from '../web/self-checks.js';
 import type { SmsChallenge } from './sms-challenge.js';
+import type { SessionIndex } from './session-index.js';
 
 /**
  * The session state machine's edges that live outside the person's pages: `afterLogin`
@@ -29,6 +30,8 @@ export function createGate(
     devices: RememberedDevices;
     /** Tells the guard whether `router` saw a request before it. */
     mountChecks: MountChecks;
+    /** Each person's finished sessions, for ending them at a reset or a change of factor. */
+    sessions: SessionIndex;
   },
 ) {
   const { basePath } = config;
@@ -65,6 +68,9 @@ export function createGate(
     await new Promise<void>((resolve, reject) =>
       req.login(user, { session: true, keepSessionInfo: false }, (error?: unknown) => (error ? reject(error) : resolve())),
     );
+    // Indexed before it is marked done: if the store fails here, the session is not signed in
+    // (fail closed) rather than signed in where a later reset could not find it.
+    await deps.sessions.add(req, state.userId);
     req.session.secondFactor = { state: 'done', userId: state.userId, since: config.now(), grant, ...(verifiedAt !== undefined ? { verifiedAt } : {}) };
     return target;
   }
@@ -84,8 +90,18 @@ export function createGate(
 
   /** Ends the sign-in entirely: Passport logout and the session destroyed. */
   async function signOut(req: Request): Promise<void> {
+    const { sessionID } = req;
+    // Only a finished sign-in was indexed: a pending one costs no store call here.
+    const finished = req.session.secondFactor;
+    const userId = finished?.state === 'done' ? finished.userId : undefined;
     await new Promise<void>((resolve, reject) => req.logout((error?: unknown) => (error ? reject(error) : resolve())));
     await new Promise<void>((resolve) => req.session.destroy(() => resolve()));
+    if (userId === undefined) return;
+    // After the destroy, and only logged on failure: the person is signed out either way, and a
+    // stale entry names a session that no longer exists (ending it later is a no-op).
+    await deps.sessions.remove(userId, sessionID).catch((error: unknown) =>
+      config.logger.error(`second factor: signed out, but the session index of ${userId} was not updated: ${(error as Error).message}`),
+    );
   }
 
   /** Use right after `passport.authenticate(...)` on the login route. */

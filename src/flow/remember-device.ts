@@ -28,7 +28,11 @@ interface DeviceRecord {
 export function createRememberedDevices(config: Config, days: number) {
   const { store, secrets } = config;
   const lifetimeMs = days * DAY_MS;
-  const keyOf = (userId: string, token: string) => `device:{${userId}}:${secrets.hash(`device:${token}`)}`;
+  const keyOf = (userId: string, token: string) => deviceKey(userId, secrets.hash(`device:${token}`));
+  const deviceKey = (userId: string, hash: string) => `device:{${userId}}:${hash}`;
+  // The person's devices are found through this set of their hashes (same hash tag), so that a
+  // reset or a change of factor deletes them from the store, not only voids them.
+  const indexOf = (userId: string) => `devices:{${userId}}`;
 
   const cookieOptions = (req: Request): CookieOptions => ({ httpOnly: true, sameSite: 'lax', secure: req.secure, path: '/' });
 
@@ -37,7 +41,11 @@ export function createRememberedDevices(config: Config, days: number) {
     if (days <= 0 || !record.factorId) return;
     const token = randomBytes(32).toString('base64url');
     const device: DeviceRecord = { userId, factorId: record.factorId, expiresAt: config.now() + lifetimeMs };
-    await store.set(keyOf(userId, token), JSON.stringify(device), days * 24 * 60 * 60 + TTL_MARGIN_SECONDS);
+    const hash = secrets.hash(`device:${token}`);
+    const ttl = days * 24 * 60 * 60 + TTL_MARGIN_SECONDS;
+    // Indexed first: a device stored but not indexed would outlive a reset in the store.
+    await store.addMember(indexOf(userId), hash, ttl);
+    await store.set(deviceKey(userId, hash), JSON.stringify(device), ttl);
     res.cookie(REMEMBER_DEVICE_COOKIE, token, { ...cookieOptions(req), maxAge: lifetimeMs });
   }
 
@@ -61,7 +69,14 @@ export function createRememberedDevices(config: Config, days: number) {
     return valid;
   }
 
-  return { remember, recognise };
+  /** Deletes every remembered device of the person from the store, and their index. */
+  async function forgetAll(userId: string): Promise<void> {
+    const hashes = await store.members(indexOf(userId));
+    // One DEL: every key shares the person's hash tag, so it is atomic on a cluster too.
+    await store.delete(...hashes.map((hash) => deviceKey(userId, hash)), indexOf(userId));
+  }
+
+  return { remember, recognise, forgetAll };
 }
 
 export type RememberedDevices = ReturnType<typeof createRememberedDevices>;

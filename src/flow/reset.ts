@@ -1,10 +1,11 @@
 import type { Config } from '../options.js';
 import type { Accounts } from './account.js';
 import type { AttemptLimiter } from './attempts.js';
+import type { RememberedDevices } from './remember-device.js';
 
 /** What an admin does to another person's second factor: pure store logic, no HTTP, no checks. */
-export function createReset(deps: { config: Config; accounts: Accounts; attempts: AttemptLimiter }) {
-  const { config, accounts, attempts } = deps;
+export function createReset(deps: { config: Config; accounts: Accounts; attempts: AttemptLimiter; devices: RememberedDevices }) {
+  const { config, accounts, attempts, devices } = deps;
 
   /**
    * Back to "never enrolled": the record goes (method, secret, phone, recovery codes, skip
@@ -19,6 +20,8 @@ export function createReset(deps: { config: Config; accounts: Accounts; attempts
     // would otherwise have its first code refused as a replay.
     await config.store.delete(accounts.stepKey(userId));
     await attempts.clear(userId);
+    // Void already (bound to the deleted factorId); deleted so nothing of the old factor stays.
+    await devices.forgetAll(userId);
   }
 
   /** Clears failed attempts and any lock, and nothing else. */

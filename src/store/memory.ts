@@ -28,6 +28,8 @@ export class MemoryStore implements TwoFactorStore {
   // record reads back exactly as it would from RedisStore (undefined fields dropped).
   readonly #users = new Map<string, string>();
   readonly #values = new Map<string, Entry>();
+  /** Sets of members, each member with its own expiry (ms since the epoch). */
+  readonly #sets = new Map<string, Map<string, number>>();
   readonly #sweeper: NodeJS.Timeout;
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -49,7 +51,7 @@ export class MemoryStore implements TwoFactorStore {
 
   /** How many user records and values are held, expired but not yet swept ones included. */
   size(): number {
-    return this.#users.size + this.#values.size;
+    return this.#users.size + this.#values.size + this.#sets.size;
   }
 
   // Every method below does its read and write without an `await` in between: that is what
@@ -92,7 +94,28 @@ export class MemoryStore implements TwoFactorStore {
   }
 
   async delete(...keys: string[]): Promise<void> {
-    for (const key of keys) this.#values.delete(key);
+    for (const key of keys) {
+      this.#values.delete(key);
+      this.#sets.delete(key);
+    }
+  }
+
+  async addMember(key: string, member: string, ttlSeconds: number): Promise<void> {
+    const expiresAt = expiryOf(ttlSeconds);
+    const set = this.#liveSet(key) ?? new Map<string, number>();
+    set.set(member, expiresAt);
+    this.#sets.set(key, set);
+  }
+
+  async members(key: string): Promise<string[]> {
+    return [...(this.#liveSet(key)?.keys() ?? [])];
+  }
+
+  async removeMembers(key: string, ...members: string[]): Promise<void> {
+    const set = this.#sets.get(key);
+    if (!set) return;
+    for (const member of members) set.delete(member);
+    if (set.size === 0) this.#sets.delete(key);
   }
 
   async increment(key: string, by = 1): Promise<number> {
@@ -134,11 +157,25 @@ export class MemoryStore implements TwoFactorStore {
     return entry;
   }
 
+  /** The set at `key` with its expired members dropped; `undefined` (and removed) once empty. */
+  #liveSet(key: string): Map<string, number> | undefined {
+    const set = this.#sets.get(key);
+    if (!set) return undefined;
+    const now = Date.now();
+    for (const [member, expiresAt] of set) {
+      if (expiresAt <= now) set.delete(member);
+    }
+    if (set.size > 0) return set;
+    this.#sets.delete(key);
+    return undefined;
+  }
+
   #sweep(): void {
     const now = Date.now();
     for (const [key, entry] of this.#values) {
       if (entry.expiresAt <= now) this.#values.delete(key);
     }
+    for (const key of [...this.#sets.keys()]) this.#liveSet(key);
   }
 }
 

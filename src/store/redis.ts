@@ -53,7 +53,34 @@ end
 redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL')
 return 1
 `;
-const setIfGreaterSha = createHash('sha1').update(setIfGreaterScript).digest('hex');
+
+// A set whose members expire on their own: a sorted set scored by each member's expiry (ms).
+// One script, so that dropping the expired, adding and extending the key's own TTL (to the
+// longest-lived member, never shortened) happen together. ARGV: member, expiresAt, now.
+const addMemberScript = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+local wanted = tonumber(ARGV[2]) - tonumber(ARGV[3])
+if redis.call('PTTL', KEYS[1]) < wanted then
+  redis.call('PEXPIRE', KEYS[1], wanted)
+end
+return 1
+`;
+// Drops the expired members while reading, so a person's index never grows past their live
+// sessions. ARGV: now.
+const membersScript = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+return redis.call('ZRANGE', KEYS[1], 0, -1)
+`;
+/** A Lua script and the SHA1 that EVALSHA names it by. */
+const script = (source: string) => ({ source, sha: createHash('sha1').update(source).digest('hex') });
+const scripts = {
+  setIfGreater: script(setIfGreaterScript),
+  addMember: script(addMemberScript),
+  members: script(membersScript),
+  // ZREM through a script too, so that the client interface stays the few commands it is.
+  removeMembers: script("return redis.call('ZREM', KEYS[1], unpack(ARGV))"),
+};
 
 /**
  * Keeps second-factor state in Redis, shared by every instance of the app. Redis errors are
@@ -141,16 +168,35 @@ export class RedisStore implements TwoFactorStore {
     if (!Number.isSafeInteger(value)) {
       throw new RangeError(`setIfGreater: \`value\` must be a whole number, got ${String(value)}`);
     }
-    const args = { keys: [this.#key(key)], arguments: [String(value)] };
-    let reply: unknown;
+    const reply = await this.#run(scripts.setIfGreater, this.#key(key), [String(value)]);
+    return Number(reply) === 1;
+  }
+
+  async addMember(key: string, member: string, ttlSeconds: number): Promise<void> {
+    const now = Date.now();
+    await this.#run(scripts.addMember, this.#key(key), [member, String(now + checkedTtl(ttlSeconds) * 1000), String(now)]);
+  }
+
+  async members(key: string): Promise<string[]> {
+    const reply = await this.#run(scripts.members, this.#key(key), [String(Date.now())]);
+    return (reply as unknown[]).map(String);
+  }
+
+  async removeMembers(key: string, ...members: string[]): Promise<void> {
+    if (members.length === 0) return;
+    await this.#run(scripts.removeMembers, this.#key(key), members);
+  }
+
+  /** Runs a script by its SHA1, sending its source only when Redis does not have it. */
+  async #run(which: { source: string; sha: string }, key: string, args: string[]): Promise<unknown> {
+    const options = { keys: [key], arguments: args };
     try {
-      reply = await this.#client.evalSha(setIfGreaterSha, args);
+      return await this.#client.evalSha(which.sha, options);
     } catch (error) {
       // The script cache is empty after a restart or failover; any other error propagates.
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      reply = await this.#client.eval(setIfGreaterScript, args);
+      return this.#client.eval(which.source, options);
     }
-    return Number(reply) === 1;
   }
 
   createLimiter(options: LimiterOptions): RateLimiterAbstract {

@@ -75,6 +75,18 @@ export interface TwoFactorStore {
    */
   setIfGreater(key: string, value: number): Promise<boolean>;
 
+  /**
+   * Adds `member` to the set at `key`, where it lives `ttlSeconds` (re-adding renews it); the
+   * set itself lives as long as its longest-lived member. Members past their TTL are never
+   * returned. Used for a person's index of sessions and remembered devices: keyed with the
+   * person's hash tag, so that on Redis Cluster it shares their slot.
+   */
+  addMember(key: string, member: string, ttlSeconds: number): Promise<void>;
+  /** The live members of the set at `key` (none when absent), in no particular order. */
+  members(key: string): Promise<string[]>;
+  /** Removes members from the set at `key` (absent ones are ignored). `delete(key)` removes the whole set. */
+  removeMembers(key: string, ...members: string[]): Promise<void>;
+
   /** An attempt limiter whose counts live where this store's data lives. */
   createLimiter(options: LimiterOptions): RateLimiterAbstract;
 }

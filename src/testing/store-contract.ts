@@ -256,6 +256,64 @@ export function storeContract(
       });
     });
 
+    describe('member sets (addMember, members, removeMembers)', () => {
+      const sorted = async (key: string) => (await store.members(key)).sort();
+
+      it('reads back added members once each, and none for an absent key', async () => {
+        const key = unique('set');
+        assert.deepEqual(await store.members(key), []);
+        await store.addMember(key, 'sid-a', 60);
+        await store.addMember(key, 'sid-b', 60);
+        await store.addMember(key, 'sid-a', 120);
+        assert.deepEqual(await sorted(key), ['sid-a', 'sid-b']);
+      });
+
+      it('removes the members named, ignoring absent ones; delete(key) removes the whole set', async () => {
+        const [key, other] = [unique('set'), unique('set')];
+        await Promise.all(['a', 'b', 'c'].map((member) => store.addMember(key, member, 60)));
+        await store.addMember(other, 'a', 60);
+        await store.removeMembers(key, 'a', 'absent');
+        await store.removeMembers(key);
+        assert.deepEqual(await sorted(key), ['b', 'c']);
+        assert.deepEqual(await sorted(other), ['a']);
+        await store.delete(key);
+        assert.deepEqual(await store.members(key), []);
+        assert.deepEqual(await sorted(other), ['a']);
+      });
+
+      it('forgets each member once its own TTL has passed, keeping the others', async () => {
+        const key = unique('set');
+        await store.addMember(key, 'long', 60);
+        await store.addMember(key, 'short', 1);
+        await store.addMember(key, 'renewed', 1);
+        await store.addMember(key, 'renewed', 60);
+        await sleep(pastOneSecondMs);
+        assert.deepEqual(await sorted(key), ['long', 'renewed']);
+        const alone = unique('set');
+        await store.addMember(alone, 'only', 1);
+        await sleep(pastOneSecondMs);
+        assert.deepEqual(await store.members(alone), []);
+      });
+
+      it('refuses a TTL that is not a positive whole number of seconds, adding nothing', async () => {
+        const key = unique('set');
+        for (const ttl of [0, -1, 1.5, Number.NaN]) {
+          await assert.rejects(store.addMember(key, 'm', ttl), RangeError);
+        }
+        assert.deepEqual(await store.members(key), []);
+      });
+
+      it('after 50 parallel adds to one key holds all 50; parallel removes of 25 leave the other 25', async () => {
+        const key = unique('set');
+        const all = range(50).map((i) => `sid-${i}`);
+        await Promise.all(all.map((member) => store.addMember(key, member, 60)));
+        assert.deepEqual(await sorted(key), [...all].sort());
+        const [gone, kept] = [all.slice(0, 25), all.slice(25)];
+        await Promise.all(gone.map((member) => store.removeMembers(key, member)));
+        assert.deepEqual(await sorted(key), [...kept].sort());
+      });
+    });
+
     describe('createLimiter', () => {
       it('of a burst of 50 attempts allows `points` (10) and refuses 40 with a RateLimiterRes', async () => {
         const limiter = store.createLimiter({ keyPrefix: unique('limit'), points: 10, duration: 60 });
@@ -338,6 +396,14 @@ export function storeContract(
           assert.equal(outcomes.filter((outcome) => outcome.status === 'fulfilled').length, 10);
           await assert.rejects(first.consume('person'), isLimitRefusal);
           await assert.rejects(second.consume('person'), isLimitRefusal);
+        });
+
+        it('add to and remove from one member set together', async () => {
+          const key = unique('set');
+          await Promise.all(range(20).map((i) => (i % 2 === 0 ? store : other).addMember(key, `sid-${i}`, 60)));
+          assert.equal((await other.members(key)).length, 20);
+          await Promise.all(range(10).map((i) => (i % 2 === 0 ? other : store).removeMembers(key, `sid-${i}`)));
+          assert.deepEqual((await store.members(key)).sort(), range(10).map((i) => `sid-${i + 10}`).sort());
         });
 
         it('of 20 parallel takes split between them exactly one gets the value', async () => {

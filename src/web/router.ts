@@ -21,6 +21,7 @@ import type { RecoveryCodes } from '../factors/recovery.js';
 import type { UserRecord } from '../store/types.js';
 import { redirectCodesPageReloads, registerRecoveryRoutes } from './recovery-routes.js';
 import { registerSettingsRoutes } from './settings-routes.js';
+import type { SessionIndex } from '../flow/session-index.js';
 import { registerSmsRoutes } from './sms-routes.js';
 import { sessionFailure, sessionMissing, type MountChecks } from './self-checks.js';
 
@@ -44,6 +45,7 @@ export function createUserRouter(deps: {
   recovery: RecoveryCodes;
   devices: RememberedDevices;
   mountChecks: MountChecks;
+  sessions: SessionIndex;
 }): Router {
   const { config, gate, accounts, attempts, render, policy, roleOf } = deps;
   const router = express.Router();
@@ -102,6 +104,7 @@ export function createUserRouter(deps: {
   });
   registerSettingsRoutes(router, {
     config, accounts, attempts, render, policy, roleOf, codes: deps.smsCodes, challenge: deps.smsChallenge, recovery: deps.recovery, codeChecks,
+    devices: deps.devices, sessions: deps.sessions,
   });
 
   router.get(

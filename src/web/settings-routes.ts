@@ -19,6 +19,8 @@ import { errorFor, lastSendError, phoneProblemKeys, sendRefusalError, smsCheckEr
 import { renderCodesShownOnce, renderRecoveryCodes } from './recovery-routes.js';
 import type { Render } from './render.js';
 import { randomId } from '../secrets.js';
+import type { RememberedDevices } from '../flow/remember-device.js';
+import type { SessionIndex } from '../flow/session-index.js';
 
 declare module 'express-session' {
   interface SessionData {
@@ -56,6 +58,8 @@ export function registerSettingsRoutes(
     challenge: SmsChallenge;
     recovery: RecoveryCodes;
     codeChecks: CodeChecks;
+    devices: RememberedDevices;
+    sessions: SessionIndex;
   },
 ): void {
   const { config, accounts, attempts, render, policy, roleOf, codes, challenge, recovery } = deps;
@@ -226,11 +230,26 @@ export function registerSettingsRoutes(
 
   // --- another method or phone: enrol the new one; the old one works until it is confirmed ---
 
+  /**
+   * The old factor is gone: so go the person's remembered devices (from the store) and their
+   * other sessions, which signed in with it. This session stays. Runs after the change is
+   * saved; a failure here is logged, not shown, since the change itself is done.
+   */
+  async function endOldFactor(req: Request, userId: string): Promise<void> {
+    try {
+      await deps.devices.forgetAll(userId);
+      if (config.sessionIndex) await deps.sessions.endOthers(req, userId);
+    } catch (error) {
+      config.logger.error(`second factor: factor of ${userId} changed, but their other sessions or remembered devices could not be ended: ${(error as Error).message}`);
+    }
+  }
+
   /** The new factor is in: new recovery codes (the old ones belonged to the old factor). */
   async function changed(req: Request, res: Response, who: SignedIn, saved: UserRecord, from: FactorMethod): Promise<void> {
     delete who.state.enrolment;
     who.state.verifiedAt = config.now();
     const shown = await recovery.issue(who.userId, saved);
+    await endOldFactor(req, who.userId);
     config.emit({ type: 'method_changed', userId: who.userId, method: saved.method!, reason: `from_${from}` });
     renderRecoveryCodes(config, render, req, res, shown, { doneHref: settingsPath });
   }
@@ -442,6 +461,7 @@ export function registerSettingsRoutes(
       // them the factorId that remembered devices are bound to. Later sign-ins go straight in.
       await accounts.recordSkip(who.userId, current.generation);
       await config.store.delete(accounts.stepKey(who.userId));
+      await endOldFactor(req, who.userId);
       delete who.state.enrolment;
       config.emit({ type: 'disabled', userId: who.userId, method: current.method });
       req.session.secondFactorSettingsNotice = 'settings.disabled';
