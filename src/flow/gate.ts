@@ -192,8 +192,9 @@ export function createGate(
       return;
     }
     // Signed in with a password only, a session from before the gate was mounted, or one just
-    // sent back above (its returnTo is set there): the second factor is owed. Fail closed: never the content. A redirect of the 2FA pages'
-    // own requests would loop: that is a mounting mistake, answered as one.
+    // sent back above (its returnTo is set there): the second factor is owed. Fail closed:
+    // never the content. A redirect of the 2FA pages' own requests would loop: that is a
+    // mounting mistake, answered as one.
     const misplaced = deps.mountChecks.guardFirst(req);
     if (misplaced) {
       deps.handleError(misplaced, req, res, next);
