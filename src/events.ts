@@ -37,6 +37,10 @@ export type TwoFactorEventType =
   | 'device_remembered'
   /** The person switched method or phone number; `method` is the new one, `reason` `from_totp` or `from_sms`. */
   | 'method_changed'
+  /** The person ended sessions from their settings page; `reason`: `one`, or `others` ("sign out everywhere else", `outcome`: how many). */
+  | 'session_ended'
+  /** The person forgot one remembered device from their settings page. */
+  | 'device_forgotten'
   /** The person turned their second factor off (where the policy makes it optional). */
   | 'disabled';
 

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Config } from '../options.js';
 import { constantTimeEqual } from '../secrets.js';
 import type { UserRecord } from '../store/types.js';
+import { deviceNameOf, type DeviceName } from './device-name.js';
 
 /** The cookie that holds a remembered device's token. */
 export const REMEMBER_DEVICE_COOKIE = 'sf_device';
@@ -17,6 +18,20 @@ interface DeviceRecord {
   readonly userId: string;
   readonly factorId: string;
   readonly expiresAt: number;
+  /** For the settings page: when it was remembered (ms), and its browser and OS. */
+  readonly since?: number;
+  readonly browser?: string;
+  readonly os?: string;
+}
+
+/** What the settings page shows of one remembered device. */
+export interface RememberedDeviceEntry extends DeviceName {
+  /** Opaque id for the page (a keyed hash of the stored hash): the token's hash stays server-side. */
+  readonly id: string;
+  readonly since?: number;
+  readonly expiresAt: number;
+  /** The request's own browser. */
+  readonly current: boolean;
 }
 
 /**
@@ -40,7 +55,7 @@ export function createRememberedDevices(config: Config, days: number) {
   async function remember(req: Request, res: Response, userId: string, record: UserRecord): Promise<void> {
     if (days <= 0 || !record.factorId) return;
     const token = randomBytes(32).toString('base64url');
-    const device: DeviceRecord = { userId, factorId: record.factorId, expiresAt: config.now() + lifetimeMs };
+    const device: DeviceRecord = { userId, factorId: record.factorId, expiresAt: config.now() + lifetimeMs, since: config.now(), ...deviceNameOf(req.get('user-agent')) };
     const hash = secrets.hash(`device:${token}`);
     const ttl = days * 24 * 60 * 60 + TTL_MARGIN_SECONDS;
     // Indexed first: a device stored but not indexed would outlive a reset in the store.
@@ -76,7 +91,35 @@ export function createRememberedDevices(config: Config, days: number) {
     await store.delete(...hashes.map((hash) => deviceKey(userId, hash)), indexOf(userId));
   }
 
-  return { remember, recognise, forgetAll };
+  const entryIdOf = (hash: string) => secrets.hash(`device-entry:${hash}`);
+
+  /** The hash of the request's own remembered-device cookie, if it carries one. */
+  function currentHash(req: Request): string | undefined {
+    const token = readCookie(req, REMEMBER_DEVICE_COOKIE);
+    return token !== undefined && tokenShape.test(token) ? secrets.hash(`device:${token}`) : undefined;
+  }
+
+  /** The person's remembered devices that still work: one read per device of theirs. */
+  async function list(req: Request, userId: string): Promise<RememberedDeviceEntry[]> {
+    const hashes = await store.members(indexOf(userId));
+    const mine = currentHash(req);
+    const read = await Promise.all(hashes.map(async (hash) => ({ hash, device: parseOrNone(await store.get(deviceKey(userId, hash))) })));
+    return read
+      .filter(({ device }) => device !== undefined && device.userId === userId && config.now() < device.expiresAt)
+      .map(({ hash, device }) => toEntry(entryIdOf(hash), device!, hash === mine))
+      .sort((a, b) => (b.since ?? 0) - (a.since ?? 0));
+  }
+
+  /** Forgets one device of the person by its entry id; false when none of theirs has it. */
+  async function forget(userId: string, entryId: string): Promise<boolean> {
+    const hash = (await store.members(indexOf(userId))).find((member) => entryIdOf(member) === entryId);
+    if (hash === undefined) return false;
+    await store.delete(deviceKey(userId, hash));
+    await store.removeMembers(indexOf(userId), hash);
+    return true;
+  }
+
+  return { remember, recognise, forgetAll, list, forget };
 }
 
 export type RememberedDevices = ReturnType<typeof createRememberedDevices>;
@@ -96,6 +139,13 @@ export function readCookie(req: Request, name: string): string | undefined {
     }
   }
   return undefined;
+}
+
+const parseOrNone = (raw: string | null) => (raw === null ? undefined : parseDevice(raw));
+
+function toEntry(id: string, device: DeviceRecord, current: boolean): RememberedDeviceEntry {
+  const { since, browser, os, expiresAt } = device;
+  return { id, current, expiresAt, ...(since !== undefined ? { since } : {}), ...(browser ? { browser } : {}), ...(os ? { os } : {}) };
 }
 
 function parseDevice(raw: string): DeviceRecord | undefined {

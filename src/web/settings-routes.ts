@@ -21,6 +21,7 @@ import type { Render } from './render.js';
 import { randomId } from '../secrets.js';
 import type { RememberedDevices } from '../flow/remember-device.js';
 import type { SessionIndex } from '../flow/session-index.js';
+import { registerSessionsRoutes } from './sessions-routes.js';
 
 declare module 'express-session' {
   interface SessionData {
@@ -68,6 +69,7 @@ export function registerSettingsRoutes(
   const settingsPath = `${base}/settings`;
   const codeMinutes = Math.ceil(config.smsCodeTtlSeconds / 60);
   const body = (req: Request) => (req.body ?? {}) as Record<string, unknown>;
+  const places = registerSessionsRoutes(router, { config, accounts, devices: deps.devices, sessions: deps.sessions });
 
   /**
    * The person whose second factor is done in this session. The router is mounted before the
@@ -128,6 +130,7 @@ export function registerSettingsRoutes(
       canEnable: method === undefined && mode !== 'off',
       portalOff: mode === 'off',
       notice,
+      places: await places.view(req, who.state),
       home: config.successRedirect,
       ...(error ? { error } : {}),
     });
