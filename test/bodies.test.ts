@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import express from 'express';
 import { describe, it } from 'mocha';
 import supertest from 'supertest';
-import { csrfFrom, enrolTotp, codeAt, portalToken, signIn, signOut, startPortal, type TestPortal } from './helpers/portal.js';
+import { codeAt, pendingVerify, signedInToken, startPortal, type TestPortal } from './helpers/portal.js';
 import { filled, stateChangingRoutes } from './helpers/routes.js';
 
 /** A body as a client sends it: its content type and its bytes. */
@@ -36,30 +36,6 @@ function hosted(portal: TestPortal, hostParsesJson: boolean): () => supertest.Ag
   host.use(express.json());
   host.use(portal.app);
   return () => supertest.agent(host);
-}
-
-const secrets = new WeakMap<TestPortal, Map<string, string>>();
-
-/** A sign-in of `username` waiting for the code (enrolled first, once per portal), and its session's token. */
-async function pendingVerify(portal: TestPortal, agent: supertest.Agent, username = 'acme.ops') {
-  const known = secrets.get(portal) ?? new Map<string, string>();
-  secrets.set(portal, known);
-  if (!known.has(username)) {
-    await signIn(agent, username);
-    known.set(username, (await enrolTotp(agent, portal.clock)).secret);
-    await signOut(agent);
-  }
-  await signIn(agent, username);
-  return { secret: known.get(username)!, token: csrfFrom((await agent.get('/2fa/verify').expect(200)).text) };
-}
-
-/** `username` signed in with both factors on `agent`: the token of their session. */
-async function signedInToken(portal: TestPortal, agent: supertest.Agent, username = 'globex.ops'): Promise<string> {
-  const { secret, token } = await pendingVerify(portal, agent, username);
-  // A new time step each time: a code is accepted once.
-  portal.clock.advance(30);
-  await agent.post('/2fa/verify').type('form').send({ _csrf: token, code: codeAt(secret, portal.clock.t) }).expect(303);
-  return portalToken(agent);
 }
 
 const post = (agent: supertest.Agent, path: string, token: string, body: Body) =>

@@ -1,39 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import type supertest from 'supertest';
-import { codeAt, csrfFrom, enrolTotp, portalToken, signIn, signOut, startPortal, type TestPortal } from './helpers/portal.js';
+import { nextCode, pendingVerify, signedInToken, startPortal, type TestPortal } from './helpers/portal.js';
 import { filled, stateChangingRoutes } from './helpers/routes.js';
 
 const HOST = 'portal.example';
 const FOREIGN = 'http://attacker.example';
-
-const secrets = new WeakMap<TestPortal, Map<string, string>>();
-
-/** A sign-in of `username` waiting for the code (enrolled first, once per portal), and its session's token. */
-async function pendingVerify(portal: TestPortal, agent: supertest.Agent, username: string) {
-  const known = secrets.get(portal) ?? new Map<string, string>();
-  secrets.set(portal, known);
-  if (!known.has(username)) {
-    await signIn(agent, username);
-    known.set(username, (await enrolTotp(agent, portal.clock)).secret);
-    await signOut(agent);
-  }
-  await signIn(agent, username);
-  return { secret: known.get(username)!, token: csrfFrom((await agent.get('/2fa/verify').expect(200)).text) };
-}
-
-/** The next code of `secret`: a new time step each time, as a code is accepted once. */
-function nextCode(portal: TestPortal, secret: string): string {
-  portal.clock.advance(30);
-  return codeAt(secret, portal.clock.t);
-}
-
-/** `username` signed in with both factors on `agent`: the token of their session. */
-async function signedInToken(portal: TestPortal, agent: supertest.Agent, username: string): Promise<string> {
-  const { secret, token } = await pendingVerify(portal, agent, username);
-  await agent.post('/2fa/verify').type('form').send({ _csrf: token, code: nextCode(portal, secret) }).expect(303);
-  return portalToken(agent);
-}
 
 /** A POST with a valid token for the session, sent to our own host name. */
 const post = (agent: supertest.Agent, path: string, token: string, headers: Record<string, string>) =>

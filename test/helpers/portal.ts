@@ -134,3 +134,31 @@ export async function submitCode(agent: supertest.Agent, code: unknown) {
   const token = csrfFrom(page.text);
   return agent.post('/2fa/verify').type('form').send({ _csrf: token, code });
 }
+
+const enrolledSecrets = new WeakMap<TestPortal, Map<string, string>>();
+
+/** A sign-in of `username` waiting for the code (enrolled first, once per portal), and its session's token. */
+export async function pendingVerify(portal: TestPortal, agent: supertest.Agent, username = 'acme.ops') {
+  const known = enrolledSecrets.get(portal) ?? new Map<string, string>();
+  enrolledSecrets.set(portal, known);
+  if (!known.has(username)) {
+    await signIn(agent, username);
+    known.set(username, (await enrolTotp(agent, portal.clock)).secret);
+    await signOut(agent);
+  }
+  await signIn(agent, username);
+  return { secret: known.get(username)!, token: csrfFrom((await agent.get('/2fa/verify').expect(200)).text) };
+}
+
+/** The next code of `secret`: a new time step each time, as a code is accepted once. */
+export function nextCode(portal: TestPortal, secret: string): string {
+  portal.clock.advance(30);
+  return codeAt(secret, portal.clock.t);
+}
+
+/** `username` signed in with both factors on `agent`: the token of their session. */
+export async function signedInToken(portal: TestPortal, agent: supertest.Agent, username = 'globex.ops'): Promise<string> {
+  const { secret, token } = await pendingVerify(portal, agent, username);
+  await agent.post('/2fa/verify').type('form').send({ _csrf: token, code: nextCode(portal, secret) }).expect(303);
+  return portalToken(agent);
+}
