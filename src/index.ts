@@ -6,9 +6,8 @@ import { createAttemptLimiter } from './flow/attempts.js';
 import { createGate } from './flow/gate.js';
 import { createGrantChecks } from './flow/grants.js';
 import { createReset } from './flow/reset.js';
-import { createSmsChallenge } from './flow/sms-challenge.js';
-import { createSmsCodes } from './factors/sms.js';
-import { createRecoveryCodes } from './factors/recovery.js';
+import { atSignIn, clearAll, createFactors } from './factors/index.js';
+import { createRecoveryCodes } from './factors/recovery/codes.js';
 import { createRememberedDevices } from './flow/remember-device.js';
 import { createSessionIndex } from './flow/session-index.js';
 import { createPolicy, type PolicyMode } from './flow/policy.js';
@@ -90,14 +89,12 @@ export function secondFactor(options: SecondFactorOptions): SecondFactor {
   const render = createRenderer(config);
   const handleError = createErrorHandler(config, render);
   const { roleOf } = config;
-  // One instance for the gate and the pages: its hourly caps are limiters that must be shared.
-  const smsCodes = createSmsCodes(config);
-  const smsChallenge = createSmsChallenge(config, smsCodes);
+  const factors = createFactors(config);
   const recovery = createRecoveryCodes(config);
   const devices = createRememberedDevices(config, policy.rememberDeviceDays);
   const sessions = createSessionIndex(config);
-  const gate = createGate(config, { policy, accounts, roleOf, handleError, sms: smsChallenge, devices, mountChecks, sessions });
-  const router = createUserRouter({ config, gate, accounts, attempts, render, policy, roleOf, smsCodes, smsChallenge, recovery, devices, mountChecks, sessions });
+  const gate = createGate(config, { policy, accounts, roleOf, handleError, atSignIn: atSignIn(factors), devices, mountChecks, sessions });
+  const router = createUserRouter({ config, gate, accounts, attempts, render, policy, roleOf, factors, recovery, devices, mountChecks, sessions });
 
   async function statusOf(user: Express.User): Promise<SecondFactorStatus> {
     const standing = await accounts.standing(config.userId(user));
@@ -117,7 +114,7 @@ export function secondFactor(options: SecondFactorOptions): SecondFactor {
   const adminRouter = express.Router();
   adminRouter.use(requireSession('adminRouter'));
   adminRouter.use('/policy', policyRouter);
-  adminRouter.use(createAdminRouter({ config, accounts, attempts, reset: createReset({ config, accounts, attempts, devices }), sessions, render, handleError, grants }));
+  adminRouter.use(createAdminRouter({ config, accounts, attempts, reset: createReset({ config, attempts, devices, clearFactors: (userId) => clearAll(factors, userId) }), sessions, render, handleError, grants }));
   // The session check above answers through the package's page, not the host's error handler.
   adminRouter.use(handleError);
 

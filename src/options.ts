@@ -384,39 +384,12 @@ export function parseOptions(options: SecondFactorOptions): Config {
   const production = o.production ?? process.env.NODE_ENV === 'production';
   const logger: Logger = o.logger ?? console;
 
-  if (production && !o.store && !o.allowMemoryStoreInProduction) {
-    throw invalid('option "store" is required in production (the default MemoryStore keeps state in one process only); pass a RedisStore, or set allowMemoryStoreInProduction: true');
-  }
-  if (production && o.store instanceof MemoryStore && !o.allowMemoryStoreInProduction) {
-    throw invalid('option "store" is a MemoryStore in production; pass a RedisStore, or set allowMemoryStoreInProduction: true');
-  }
-  let key = o.encryptionKey === undefined ? undefined : decodeEncryptionKey(o.encryptionKey);
-  if (!key) {
-    if (production) throw invalid('option "encryptionKey" is required in production (32 bytes; make one with `openssl rand -base64 32`)');
-    logger.warn('second factor: no encryptionKey given; using a random key for this process only (development). Enrolments will not survive a restart.');
-    key = randomBytes(32);
-  }
+  checkStore(o, production);
+  const key = encryptionKeyOf(o, production, logger);
   const sms = chooseSender(o, production);
 
-  const onEvent = o.onEvent as SecondFactorOptions['onEvent'];
-  const notify = o.notify as SecondFactorOptions['notify'];
   const now = (o.now as SecondFactorOptions['now']) ?? Date.now;
-  // An audit or mail hook that fails must not decide a sign-in: log it and go on.
-  const call = (hook: 'onEvent' | 'notify', type: string, run: () => void | Promise<void>) => {
-    try {
-      Promise.resolve(run()).catch((error: unknown) => logger.error(`second factor: ${hook} rejected for "${type}": ${String(error)}`));
-    } catch (error) {
-      logger.error(`second factor: ${hook} threw for "${type}": ${String(error)}`);
-    }
-  };
-  const emit = (event: Omit<TwoFactorEvent, 'at'>) => {
-    if (!onEvent && !notify) return;
-    const full: TwoFactorEvent = { ...event, at: new Date(now()) };
-    if (onEvent) call('onEvent', event.type, () => onEvent(full));
-    if (notify && notifiedTypes.has(event.type) && event.outcome !== 'failed') {
-      call('notify', event.type, () => notify({ id: event.userId }, full));
-    }
-  };
+  const emit = createEmit(o, logger, now);
 
   const userId = (o.userId as SecondFactorOptions['userId']) ?? defaultUserId;
   return Object.freeze({
@@ -452,6 +425,49 @@ export function parseOptions(options: SecondFactorOptions): Config {
     policy: o.policy ?? {},
     canManagePolicy: (o.canManagePolicy as SecondFactorOptions['canManagePolicy']) ?? (() => false),
   });
+}
+
+/** State kept in one process only must be chosen on purpose in production. */
+function checkStore(o: z.infer<typeof schema>, production: boolean): void {
+  if (production && !o.store && !o.allowMemoryStoreInProduction) {
+    throw invalid('option "store" is required in production (the default MemoryStore keeps state in one process only); pass a RedisStore, or set allowMemoryStoreInProduction: true');
+  }
+  if (production && o.store instanceof MemoryStore && !o.allowMemoryStoreInProduction) {
+    throw invalid('option "store" is a MemoryStore in production; pass a RedisStore, or set allowMemoryStoreInProduction: true');
+  }
+}
+
+/** The key of the secret box: required in production; in development a random one, with a warning. */
+function encryptionKeyOf(o: z.infer<typeof schema>, production: boolean, logger: Logger): Buffer {
+  let key = o.encryptionKey === undefined ? undefined : decodeEncryptionKey(o.encryptionKey);
+  if (!key) {
+    if (production) throw invalid('option "encryptionKey" is required in production (32 bytes; make one with `openssl rand -base64 32`)');
+    logger.warn('second factor: no encryptionKey given; using a random key for this process only (development). Enrolments will not survive a restart.');
+    key = randomBytes(32);
+  }
+  return key;
+}
+
+/** `config.emit`: each event to `onEvent`, and the ones the person is told about to `notify`. */
+function createEmit(o: z.infer<typeof schema>, logger: Logger, now: () => number): (event: Omit<TwoFactorEvent, 'at'>) => void {
+  const onEvent = o.onEvent as SecondFactorOptions['onEvent'];
+  const notify = o.notify as SecondFactorOptions['notify'];
+  // An audit or mail hook that fails must not decide a sign-in: log it and go on.
+  const call = (hook: 'onEvent' | 'notify', type: string, run: () => void | Promise<void>) => {
+    try {
+      Promise.resolve(run()).catch((error: unknown) => logger.error(`second factor: ${hook} rejected for "${type}": ${String(error)}`));
+    } catch (error) {
+      logger.error(`second factor: ${hook} threw for "${type}": ${String(error)}`);
+    }
+  };
+  return (event: Omit<TwoFactorEvent, 'at'>) => {
+    if (!onEvent && !notify) return;
+    const full: TwoFactorEvent = { ...event, at: new Date(now()) };
+    if (onEvent) call('onEvent', event.type, () => onEvent(full));
+    if (notify && notifiedTypes.has(event.type) && event.outcome !== 'failed') {
+      call('notify', event.type, () => notify({ id: event.userId }, full));
+    }
+  };
 }
 
 /** The sender; like the memory store, one that prints every code to stdout must be chosen on purpose in production. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
-import { maskPhone, normaliseUsPhone } from '../src/factors/phone.js';
+import { maskPhone, normaliseUsPhone } from '../src/factors/sms/phone.js';
 
 describe('US phone numbers', () => {
   for (const typed of ['(415) 555-0123', '415-555-0123', '+1 415 555 0123', '4155550123', '1-415-555-0123', ' 415.555.0123 ', '+14155550123']) {

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'mocha';
 import { createClient, type RedisClientType } from 'redis';
 import type supertest from 'supertest';
 import { RedisStore, secondFactor } from '../src/index.js';
-import { createSmsCodes, newSmsCode, type SmsCodes, type SmsQuotaError } from '../src/factors/sms.js';
+import { createSmsCodes, newSmsCode, type SmsCodes, type SmsQuotaError } from '../src/factors/sms/codes.js';
 import { parseOptions } from '../src/options.js';
 import { capturingSender, type CapturingSender } from './helpers/capturing-sender.js';
 import { continueAfterCodes, csrfFrom, signIn, signOut, startPortal, TestClock, type TestPortal } from './helpers/portal.js';
@@ -638,6 +638,16 @@ describe('text-message codes on one Redis shared by two app instances', function
     assert.equal(burst.filter((r) => r.status === 'fulfilled').length, 5);
     assert.deepEqual(burst.flatMap((r) => (r.status === 'rejected' ? [(r.reason as { code?: string }).code] : [])), ['sms_quota', 'sms_quota', 'sms_quota']);
     assert.equal(sms.sent.length, 5);
+  });
+
+  it('clears the live code, on whichever instance, so that it then answers none', async () => {
+    const { sms, instances, request } = await twoInstances();
+    await instances[0]!.send(request('u1'));
+    const code = sms.lastCode();
+    await instances[1]!.clear('u1');
+    assert.equal(await instances[0]!.check('u1', { binding: 'session-of-u1', phone: NUMBER }, code), 'none');
+    await instances[0]!.clear('u1');
+    assert.equal(await instances[1]!.check('u1', { binding: 'session-of-u1', phone: NUMBER }, code), 'none', 'clearing again is harmless');
   });
 
   it('gives the cooldown and the hourly cap back when the provider fails', async () => {

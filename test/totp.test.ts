@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
-import { checkTotp, groupForTyping, newTotpSecret, totpUri } from '../src/factors/totp.js';
+import { checkTotp, groupForTyping, newTotpSecret, totpUri } from '../src/factors/totp/otp.js';
 import { readCode } from '../src/web/input.js';
 
 // RFC 6238 Appendix B: the SHA-1 seed is the ASCII string "12345678901234567890".

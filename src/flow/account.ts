@@ -1,5 +1,4 @@
 import type { Config } from '../options.js';
-import { checkTotp } from '../factors/totp.js';
 import { randomId } from '../secrets.js';
 import type { FactorMethod, UserRecord } from '../store/types.js';
 import type { Policy } from './policy.js';
@@ -17,17 +16,12 @@ export interface Standing {
   readonly generation: number;
 }
 
-/**
- * An authenticator code: right and accepted (`ok`), not right for any step in the drift window
- * (`wrong`), or right for a step already claimed (`used`: a replay, or the code before the one
- * just used). `used` is a failed attempt like `wrong`; only the words on the page differ.
- */
-export type TotpCheck = 'ok' | 'wrong' | 'used';
+/** What a factor writes to the record when it is enrolled: its method and its own fields. */
+export type EnrolledFactor = Partial<Omit<UserRecord, 'generation' | 'factorId' | 'enrolledAt'>> & { readonly method: FactorMethod };
 
 /** Per-person operations over the store: pure logic, no HTTP. */
 export function createAccounts(config: Config, policy: Policy) {
-  const { store, secrets } = config;
-  const stepKey = (userId: string) => `totp-step:{${userId}}`;
+  const { store } = config;
 
   async function standing(userId: string): Promise<Standing> {
     const [record, { generation }] = await Promise.all([store.getUser(userId), policy.current()]);
@@ -43,43 +37,11 @@ export function createAccounts(config: Config, policy: Policy) {
   }
 
   /**
-   * A TOTP code is right when it matches within one step of drift AND its time step is newer
-   * than any accepted before for this person: the claim is one atomic store operation, so of
-   * parallel copies of one code exactly one wins, and a used code never works again anywhere.
+   * A confirmed enrolment of any factor replaces the record: a new `factorId` (remembered
+   * devices and recovery codes of the old one are void with it) and the factor's own fields.
    */
-  async function acceptTotp(userId: string, secret: string, code: string): Promise<TotpCheck> {
-    const step = await checkTotp(secret, code, config.now());
-    if (step === undefined) return 'wrong';
-    return (await store.setIfGreater(stepKey(userId), step)) ? 'ok' : 'used';
-  }
-
-  async function verifyTotp(userId: string, record: UserRecord, code: string): Promise<TotpCheck> {
-    if (record.method !== 'totp' || !record.secret) return 'wrong';
-    return acceptTotp(userId, secrets.open(record.secret, userId), code);
-  }
-
-  async function saveTotpEnrolment(userId: string, sealedSecret: string, generation: number): Promise<UserRecord> {
-    const record: UserRecord = {
-      generation,
-      method: 'totp',
-      factorId: randomId(),
-      secret: sealedSecret,
-      enrolledAt: config.now(),
-    };
-    await store.saveUser(userId, record);
-    return record;
-  }
-
-  /** The phone arrives sealed for this user (secrets.seal(e164, userId)); last4 is for the masked display. */
-  async function saveSmsEnrolment(userId: string, sealedPhone: string, phoneLast4: string, generation: number): Promise<UserRecord> {
-    const record: UserRecord = {
-      generation,
-      method: 'sms',
-      factorId: randomId(),
-      phone: sealedPhone,
-      phoneLast4,
-      enrolledAt: config.now(),
-    };
+  async function saveEnrolment(userId: string, generation: number, factor: EnrolledFactor): Promise<UserRecord> {
+    const record: UserRecord = { generation, factorId: randomId(), enrolledAt: config.now(), ...factor };
     await store.saveUser(userId, record);
     return record;
   }
@@ -94,7 +56,7 @@ export function createAccounts(config: Config, policy: Policy) {
     await store.saveUser(userId, { generation, enableRequestedAt: config.now() });
   }
 
-  return { standing, acceptTotp, verifyTotp, saveTotpEnrolment, saveSmsEnrolment, recordSkip, requestEnable, stepKey };
+  return { standing, saveEnrolment, recordSkip, requestEnable };
 }
 
 export type Accounts = ReturnType<typeof createAccounts>;

@@ -9,6 +9,15 @@ export type AttemptOutcome =
   | { readonly ok: true }
   | { readonly ok: false; readonly lockedSeconds: number };
 
+type Limiter = ReturnType<Config['store']['createLimiter']>;
+
+/** What the limiter's steps below share: built once by `createAttemptLimiter`. */
+interface AttemptContext {
+  readonly config: Config;
+  readonly limiter: Limiter;
+  readonly lockoutMs: number;
+}
+
 /**
  * Failed-code accounting per person, shared by every session and every app instance because
  * the counter lives in the store. An attempt is reserved *before* the code is evaluated: of a
@@ -21,90 +30,90 @@ export function createAttemptLimiter(config: Config) {
     duration: FAILURE_MEMORY_SECONDS,
     blockDuration: config.lockoutSeconds,
   });
-
-  const storeFailure = (cause: unknown) =>
-    new TwoFactorError('store_unavailable', 'the attempt counter could not be reached', { cause });
-
-  const lockoutMs = config.lockoutSeconds * 1000;
-
-  /**
-   * Seconds left on the lock of a counter over the limit. Its key holds the counting TTL
-   * (FAILURE_MEMORY_SECONDS) until the lock's write replaces it with the lockout: a refusal that
-   * reads the key in between (parallel guesses, another instance) would say "24 hours". The lock
-   * being written runs the lockout from about now, so that is what is left.
-   */
-  const lockSecondsOf = (res: RateLimiterRes): number => Math.max(1, Math.ceil(Math.min(res.msBeforeNext, lockoutMs) / 1000));
-
-  /**
-   * Over the limit with the counting TTL still on the key: the lock's write is in flight, or was
-   * lost with the instance that made it. Writing it again makes the lock last what we answer;
-   * in flight, both writes end within the same moment.
-   */
-  async function repairLock(userId: string): Promise<void> {
-    try {
-      await limiter.block(userId, config.lockoutSeconds);
-    } catch (error) {
-      throw storeFailure(error);
-    }
-  }
+  const ctx: AttemptContext = { config, limiter, lockoutMs: config.lockoutSeconds * 1000 };
 
   return {
     /** Seconds left on a lock, 0 when not locked. */
-    async lockedSeconds(userId: string): Promise<number> {
-      let res: RateLimiterRes | null;
-      try {
-        res = await limiter.get(userId);
-      } catch (error) {
-        throw storeFailure(error);
-      }
-      return res && res.consumedPoints > config.maxFailedAttempts ? lockSecondsOf(res) : 0;
+    lockedSeconds(userId: string): Promise<number> {
+      return lockedSeconds(ctx, userId);
     },
 
     /** Reserves an attempt, runs `evaluate`, and records the outcome. */
-    async attempt(userId: string, evaluate: () => Promise<boolean>, onFailure?: (locked: boolean) => void): Promise<AttemptOutcome> {
-      let reserved: RateLimiterRes;
-      try {
-        reserved = await limiter.consume(userId);
-      } catch (rejection) {
-        // rate-limiter-flexible rejects with a RateLimiterRes when over the limit and with an
-        // Error when the store failed: the second must not read as "try again later".
-        if (rejection instanceof RateLimiterRes) {
-          if (rejection.msBeforeNext > lockoutMs) await repairLock(userId);
-          return { ok: false, lockedSeconds: lockSecondsOf(rejection) };
-        }
-        throw storeFailure(rejection);
-      }
-      if (await evaluate()) {
-        try {
-          await limiter.delete(userId);
-        } catch (error) {
-          throw storeFailure(error);
-        }
-        return { ok: true };
-      }
-      if (reserved.remainingPoints <= 0) {
-        // The last allowed attempt failed: lock now, for the full lockout from this moment.
-        try {
-          await limiter.block(userId, config.lockoutSeconds);
-        } catch (error) {
-          throw storeFailure(error);
-        }
-        onFailure?.(true);
-        return { ok: false, lockedSeconds: config.lockoutSeconds };
-      }
-      onFailure?.(false);
-      return { ok: false, lockedSeconds: 0 };
+    attempt(userId: string, evaluate: () => Promise<boolean>, onFailure?: (locked: boolean) => void): Promise<AttemptOutcome> {
+      return attempt(ctx, userId, evaluate, onFailure);
     },
 
     /** Clears failures and any lock (a success elsewhere, or an admin unlock). */
-    async clear(userId: string): Promise<void> {
-      try {
-        await limiter.delete(userId);
-      } catch (error) {
-        throw storeFailure(error);
-      }
+    clear(userId: string): Promise<void> {
+      return clear(ctx, userId);
     },
   };
+}
+
+const storeFailure = (cause: unknown) =>
+  new TwoFactorError('store_unavailable', 'the attempt counter could not be reached', { cause });
+
+/** Runs one limiter call; a store failure becomes the package's 503 error. */
+async function reach<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw storeFailure(error);
+  }
+}
+
+/**
+ * Seconds left on the lock of a counter over the limit. Its key holds the counting TTL
+ * (FAILURE_MEMORY_SECONDS) until the lock's write replaces it with the lockout: a refusal that
+ * reads the key in between (parallel guesses, another instance) would say "24 hours". The lock
+ * being written runs the lockout from about now, so that is what is left.
+ */
+const lockSecondsOf = (ctx: AttemptContext, res: RateLimiterRes): number => Math.max(1, Math.ceil(Math.min(res.msBeforeNext, ctx.lockoutMs) / 1000));
+
+/**
+ * Over the limit with the counting TTL still on the key: the lock's write is in flight, or was
+ * lost with the instance that made it. Writing it again makes the lock last what we answer;
+ * in flight, both writes end within the same moment.
+ */
+async function repairLock(ctx: AttemptContext, userId: string): Promise<void> {
+  await reach(() => ctx.limiter.block(userId, ctx.config.lockoutSeconds));
+}
+
+async function lockedSeconds(ctx: AttemptContext, userId: string): Promise<number> {
+  const res = await reach(() => ctx.limiter.get(userId));
+  return res && res.consumedPoints > ctx.config.maxFailedAttempts ? lockSecondsOf(ctx, res) : 0;
+}
+
+async function attempt(ctx: AttemptContext, userId: string, evaluate: () => Promise<boolean>, onFailure?: (locked: boolean) => void): Promise<AttemptOutcome> {
+  const { config, limiter } = ctx;
+  let reserved: RateLimiterRes;
+  try {
+    reserved = await limiter.consume(userId);
+  } catch (rejection) {
+    // rate-limiter-flexible rejects with a RateLimiterRes when over the limit and with an
+    // Error when the store failed: the second must not read as "try again later".
+    if (rejection instanceof RateLimiterRes) {
+      if (rejection.msBeforeNext > ctx.lockoutMs) await repairLock(ctx, userId);
+      return { ok: false, lockedSeconds: lockSecondsOf(ctx, rejection) };
+    }
+    throw storeFailure(rejection);
+  }
+  if (await evaluate()) {
+    await reach(() => limiter.delete(userId));
+    return { ok: true };
+  }
+  if (reserved.remainingPoints <= 0) {
+    // The last allowed attempt failed: lock now, for the full lockout from this moment.
+    await reach(() => limiter.block(userId, config.lockoutSeconds));
+    onFailure?.(true);
+    return { ok: false, lockedSeconds: config.lockoutSeconds };
+  }
+  onFailure?.(false);
+  return { ok: false, lockedSeconds: 0 };
+}
+
+async function clear(ctx: AttemptContext, userId: string): Promise<void> {
+  await reach(() => ctx.limiter.delete(userId));
 }
 
 export type AttemptLimiter = ReturnType<typeof createAttemptLimiter>;

@@ -131,137 +131,166 @@ function announcement(stored: StoredSwitch | undefined, options: PolicyOptions):
   return { level: 'warn', line: `${line}; the policy.mode option ("${options.mode}") is only the default until the page sets one: set policy.lockMode: true to make it win` };
 }
 
+/** What `createPolicy` is given. */
+interface PolicyDeps {
+  store: TwoFactorStore;
+  options: PolicyOptions;
+  now: () => number;
+  logger: Logger;
+}
+
+/**
+ * The policy's options, read once, and its in-process cache. The cache is the only state:
+ * the last value read, kept past its freshness, so that the guard goes on using it while a
+ * refresh runs (or fails). `epoch` lets a slow read started before a change not overwrite the
+ * change.
+ */
+interface PolicyContext {
+  readonly deps: PolicyDeps;
+  readonly optionMode: PolicyMode;
+  readonly locked: boolean;
+  readonly roleModes: Readonly<Record<string, 'required' | 'optional'>>;
+  readonly cacheMs: number;
+  readonly cache: {
+    known: PolicyState | undefined;
+    freshUntil: number;
+    epoch: number;
+    refreshing: boolean;
+    refreshFailing: boolean;
+  };
+}
+
 /**
  * The switch lives in the store so every instance sees one value. Reads are cached in-process
  * for `cacheSeconds`; the guard never waits for it: it compares sessions with `lastKnown()`.
  * With `lockMode` the option wins and the page cannot change it.
  */
-export function createPolicy(deps: { store: TwoFactorStore; options: PolicyOptions; now: () => number; logger: Logger }) {
-  const { store } = deps;
-  const optionMode = deps.options.mode ?? 'required';
-  const locked = deps.options.lockMode ?? false;
-  const roleModes = { ...deps.options.roleModes };
-  const cacheMs = (deps.options.cacheSeconds ?? 5) * 1000;
-  // The last value read, kept past its freshness: the guard goes on using it while a refresh runs
-  // (or fails). `epoch` lets a slow read started before a change not overwrite the change.
-  let known: PolicyState | undefined;
-  let freshUntil = 0;
-  let epoch = 0;
-  let refreshing = false;
-  let refreshFailing = false;
-
-  async function read(): Promise<{ stored: StoredSwitch | undefined; generation: number }> {
-    try {
-      const [raw, generation] = await Promise.all([store.get(MODE_KEY), store.get(GENERATION_KEY)]);
-      return { stored: parseStored(raw), generation: generation === null ? 0 : Number(generation) };
-    } catch (error) {
-      throw new TwoFactorError('store_unavailable', 'the store failed while reading the 2FA switch', { cause: error });
-    }
-  }
-
-  function inForce(stored: StoredSwitch | undefined, generation: number): PolicyState {
-    if (locked || !stored) return { mode: optionMode, generation, source: { kind: 'option', locked } };
-    return { mode: stored.mode, generation, source: { kind: 'page', ...(stored.by ? { by: stored.by } : {}), ...(stored.at !== undefined ? { at: stored.at } : {}) } };
-  }
-
-  function remember(state: PolicyState): void {
-    known = state;
-    // Date.now, not the injectable clock: the cache is about real elapsed time between instances.
-    freshUntil = Date.now() + cacheMs;
-  }
-
-  async function load(): Promise<PolicyState> {
-    const started = epoch;
-    const { stored, generation } = await read();
-    const state = inForce(stored, generation);
-    if (started === epoch) remember(state);
-    return state;
-  }
-
-  async function current(): Promise<PolicyState> {
-    if (known && Date.now() < freshUntil) return known;
-    return load();
-  }
-
-  /**
-   * For the guard: synchronous, never a store call on its path. A stale value starts one
-   * background refresh; a failed one is logged once per outage, keeps the old value and is
-   * retried after another `cacheSeconds` (at least a second), not on every request.
-   */
-  function lastKnown(): PolicyState | undefined {
-    if (Date.now() >= freshUntil && !refreshing) {
-      refreshing = true;
-      load().then(
-        () => {
-          refreshFailing = false;
-        },
-        (error: unknown) => {
-          freshUntil = Date.now() + Math.max(cacheMs, 1000);
-          if (!refreshFailing) deps.logger.warn(`second factor: could not refresh the 2FA switch; open sessions are checked against the last value read (${describeCause(error)})`);
-          refreshFailing = true;
-        },
-      ).finally(() => {
-        refreshing = false;
-      });
-    }
-    return known;
-  }
-
-  /**
-   * Changes the switch, recording who and when. Turning it on from `off` bumps the generation:
-   * one atomic increment, no scan of users, and every earlier enrolment and skip is void.
-   */
-  async function setMode(mode: PolicyMode, actor: PolicyActor): Promise<{ before: PolicyState; after: PolicyState }> {
-    if (locked) throw new TwoFactorError('policy_locked', 'policy.lockMode is set: the policy.mode option decides the mode, not the policy page');
-    epoch += 1;
-    freshUntil = 0;
-    const before = await current();
-    let generation = before.generation;
-    if (before.mode === 'off' && mode !== 'off') generation = await store.increment(GENERATION_KEY);
-    const record: StoredSwitch = { mode, by: { id: actor.id, name: actor.name }, at: deps.now() };
-    await store.set(MODE_KEY, JSON.stringify(record));
-    // This instance sees the change at once, the guard included: it never waits for a read.
-    epoch += 1;
-    const after = inForce(record, generation);
-    remember(after);
-    return { before, after };
-  }
-
-  /**
-   * Logs the mode in force and where it comes from, once, at start-up. Never rejects: a store
-   * that cannot be read is a warning (sign-ins then fail closed until it can).
-   */
-  async function announce(logger: Logger): Promise<void> {
-    let stored: StoredSwitch | undefined;
-    try {
-      const started = epoch;
-      let generation: number;
-      ({ stored, generation } = await read());
-      // Also the guard's first value: until there is one, it trusts no grant made without a factor.
-      if (started === epoch && !known) remember(inForce(stored, generation));
-    } catch (error) {
-      logger.warn(`second factor: 2FA mode not known yet: could not read the stored switch at start-up (${describeCause(error)}); sign-ins answer 503 until the store answers`);
-      return;
-    }
-    const { level, line } = announcement(stored, deps.options);
-    logger[level](`second factor: 2FA mode: ${line}`);
-  }
-
-  function modeFor(state: PolicyState, role: string | undefined): PolicyMode {
-    if (state.mode === 'off') return 'off';
-    return (role !== undefined && Object.hasOwn(roleModes, role) ? roleModes[role] : undefined) ?? state.mode;
-  }
-
+export function createPolicy(deps: PolicyDeps) {
+  const ctx: PolicyContext = {
+    deps,
+    optionMode: deps.options.mode ?? 'required',
+    locked: deps.options.lockMode ?? false,
+    roleModes: { ...deps.options.roleModes },
+    cacheMs: (deps.options.cacheSeconds ?? 5) * 1000,
+    cache: { known: undefined, freshUntil: 0, epoch: 0, refreshing: false, refreshFailing: false },
+  };
   return {
-    current,
-    lastKnown,
-    setMode,
-    modeFor,
-    announce,
-    locked,
+    current: (): Promise<PolicyState> => current(ctx),
+    lastKnown: (): PolicyState | undefined => lastKnown(ctx),
+    setMode: (mode: PolicyMode, actor: PolicyActor): Promise<{ before: PolicyState; after: PolicyState }> => setMode(ctx, mode, actor),
+    modeFor: (state: PolicyState, role: string | undefined): PolicyMode => modeFor(ctx, state, role),
+    announce: (logger: Logger): Promise<void> => announce(ctx, logger),
+    locked: ctx.locked,
     reauthenticateAfterEnrolment: deps.options.reauthenticateAfterEnrolment ?? false,
     rememberDeviceDays: deps.options.rememberDeviceDays ?? 0,
   };
+}
+
+async function read(ctx: PolicyContext): Promise<{ stored: StoredSwitch | undefined; generation: number }> {
+  try {
+    const [raw, generation] = await Promise.all([ctx.deps.store.get(MODE_KEY), ctx.deps.store.get(GENERATION_KEY)]);
+    return { stored: parseStored(raw), generation: generation === null ? 0 : Number(generation) };
+  } catch (error) {
+    throw new TwoFactorError('store_unavailable', 'the store failed while reading the 2FA switch', { cause: error });
+  }
+}
+
+function inForce(ctx: PolicyContext, stored: StoredSwitch | undefined, generation: number): PolicyState {
+  const { locked } = ctx;
+  if (locked || !stored) return { mode: ctx.optionMode, generation, source: { kind: 'option', locked } };
+  return { mode: stored.mode, generation, source: { kind: 'page', ...(stored.by ? { by: stored.by } : {}), ...(stored.at !== undefined ? { at: stored.at } : {}) } };
+}
+
+function remember(ctx: PolicyContext, state: PolicyState): void {
+  ctx.cache.known = state;
+  // Date.now, not the injectable clock: the cache is about real elapsed time between instances.
+  ctx.cache.freshUntil = Date.now() + ctx.cacheMs;
+}
+
+async function load(ctx: PolicyContext): Promise<PolicyState> {
+  const started = ctx.cache.epoch;
+  const { stored, generation } = await read(ctx);
+  const state = inForce(ctx, stored, generation);
+  if (started === ctx.cache.epoch) remember(ctx, state);
+  return state;
+}
+
+async function current(ctx: PolicyContext): Promise<PolicyState> {
+  const { known, freshUntil } = ctx.cache;
+  if (known && Date.now() < freshUntil) return known;
+  return load(ctx);
+}
+
+/**
+ * For the guard: synchronous, never a store call on its path. A stale value starts one
+ * background refresh; a failed one is logged once per outage, keeps the old value and is
+ * retried after another `cacheSeconds` (at least a second), not on every request.
+ */
+function lastKnown(ctx: PolicyContext): PolicyState | undefined {
+  const { cache } = ctx;
+  if (Date.now() >= cache.freshUntil && !cache.refreshing) {
+    cache.refreshing = true;
+    load(ctx).then(
+      () => {
+        cache.refreshFailing = false;
+      },
+      (error: unknown) => {
+        cache.freshUntil = Date.now() + Math.max(ctx.cacheMs, 1000);
+        if (!cache.refreshFailing) ctx.deps.logger.warn(`second factor: could not refresh the 2FA switch; open sessions are checked against the last value read (${describeCause(error)})`);
+        cache.refreshFailing = true;
+      },
+    ).finally(() => {
+      cache.refreshing = false;
+    });
+  }
+  return cache.known;
+}
+
+/**
+ * Changes the switch, recording who and when. Turning it on from `off` bumps the generation:
+ * one atomic increment, no scan of users, and every earlier enrolment and skip is void.
+ */
+async function setMode(ctx: PolicyContext, mode: PolicyMode, actor: PolicyActor): Promise<{ before: PolicyState; after: PolicyState }> {
+  const { cache, deps } = ctx;
+  if (ctx.locked) throw new TwoFactorError('policy_locked', 'policy.lockMode is set: the policy.mode option decides the mode, not the policy page');
+  cache.epoch += 1;
+  cache.freshUntil = 0;
+  const before = await current(ctx);
+  let generation = before.generation;
+  if (before.mode === 'off' && mode !== 'off') generation = await deps.store.increment(GENERATION_KEY);
+  const record: StoredSwitch = { mode, by: { id: actor.id, name: actor.name }, at: deps.now() };
+  await deps.store.set(MODE_KEY, JSON.stringify(record));
+  // This instance sees the change at once, the guard included: it never waits for a read.
+  cache.epoch += 1;
+  const after = inForce(ctx, record, generation);
+  remember(ctx, after);
+  return { before, after };
+}
+
+/**
+ * Logs the mode in force and where it comes from, once, at start-up. Never rejects: a store
+ * that cannot be read is a warning (sign-ins then fail closed until it can).
+ */
+async function announce(ctx: PolicyContext, logger: Logger): Promise<void> {
+  let stored: StoredSwitch | undefined;
+  try {
+    const started = ctx.cache.epoch;
+    let generation: number;
+    ({ stored, generation } = await read(ctx));
+    // Also the guard's first value: until there is one, it trusts no grant made without a factor.
+    if (started === ctx.cache.epoch && !ctx.cache.known) remember(ctx, inForce(ctx, stored, generation));
+  } catch (error) {
+    logger.warn(`second factor: 2FA mode not known yet: could not read the stored switch at start-up (${describeCause(error)}); sign-ins answer 503 until the store answers`);
+    return;
+  }
+  const { level, line } = announcement(stored, ctx.deps.options);
+  logger[level](`second factor: 2FA mode: ${line}`);
+}
+
+function modeFor(ctx: PolicyContext, state: PolicyState, role: string | undefined): PolicyMode {
+  const { roleModes } = ctx;
+  if (state.mode === 'off') return 'off';
+  return (role !== undefined && Object.hasOwn(roleModes, role) ? roleModes[role] : undefined) ?? state.mode;
 }
 
 export type Policy = ReturnType<typeof createPolicy>;

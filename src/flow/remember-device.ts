@@ -24,6 +24,14 @@ interface DeviceRecord {
   readonly os?: string;
 }
 
+/** A device's record: under the person's hash tag, by the keyed hash of its token. */
+const deviceKey = (userId: string, hash: string) => `device:{${userId}}:${hash}`;
+// The person's devices are found through this set of their hashes (same hash tag), so that a
+// reset or a change of factor deletes them from the store, not only voids them.
+const indexOf = (userId: string) => `devices:{${userId}}`;
+
+const cookieOptions = (req: Request): CookieOptions => ({ httpOnly: true, sameSite: 'lax', secure: req.secure, path: '/' });
+
 /** What the settings page shows of one remembered device. */
 export interface RememberedDeviceEntry extends DeviceName {
   /** Opaque id for the page (a keyed hash of the stored hash): the token's hash stays server-side. */
@@ -44,12 +52,6 @@ export function createRememberedDevices(config: Config, days: number) {
   const { store, secrets } = config;
   const lifetimeMs = days * DAY_MS;
   const keyOf = (userId: string, token: string) => deviceKey(userId, secrets.hash(`device:${token}`));
-  const deviceKey = (userId: string, hash: string) => `device:{${userId}}:${hash}`;
-  // The person's devices are found through this set of their hashes (same hash tag), so that a
-  // reset or a change of factor deletes them from the store, not only voids them.
-  const indexOf = (userId: string) => `devices:{${userId}}`;
-
-  const cookieOptions = (req: Request): CookieOptions => ({ httpOnly: true, sameSite: 'lax', secure: req.secure, path: '/' });
 
   /** Remembers this browser for the person's current enrolment (nothing when the option is 0). */
   async function remember(req: Request, res: Response, userId: string, record: UserRecord): Promise<void> {

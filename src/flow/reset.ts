@@ -1,11 +1,16 @@
 import type { Config } from '../options.js';
-import type { Accounts } from './account.js';
 import type { AttemptLimiter } from './attempts.js';
 import type { RememberedDevices } from './remember-device.js';
 
 /** What an admin does to another person's second factor: pure store logic, no HTTP, no checks. */
-export function createReset(deps: { config: Config; accounts: Accounts; attempts: AttemptLimiter; devices: RememberedDevices }) {
-  const { config, accounts, attempts, devices } = deps;
+export function createReset(deps: {
+  config: Config;
+  attempts: AttemptLimiter;
+  devices: RememberedDevices;
+  /** Removes every factor's state beside the record (factors/index.ts clearAll). */
+  clearFactors: (userId: string) => Promise<void>;
+}) {
+  const { config, attempts, devices, clearFactors } = deps;
 
   /**
    * Back to "never enrolled": the record goes (method, secret, phone, recovery codes, skip
@@ -16,9 +21,9 @@ export function createReset(deps: { config: Config; accounts: Accounts; attempts
     // The record first: once it is gone no sign-in can verify with the old factor, whatever
     // of the rest is still to be cleared.
     await config.store.deleteUser(userId);
-    // The last accepted TOTP step must go too: a new secret enrolled within the same 30 s
-    // would otherwise have its first code refused as a replay.
-    await config.store.delete(accounts.stepKey(userId));
+    // What each factor keeps beside the record (a claimed TOTP step, a live text code): a new
+    // enrolment starts clean.
+    await clearFactors(userId);
     await attempts.clear(userId);
     // Void already (bound to the deleted factorId); deleted so nothing of the old factor stays.
     await devices.forgetAll(userId);

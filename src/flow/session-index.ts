@@ -47,98 +47,109 @@ interface DestroyingSessionStore {
  * entries, so its cost follows their sessions, never the size of the session store.
  */
 export function createSessionIndex(config: Config) {
-  const { store, secrets } = config;
-  const keyOf = (userId: string) => `sessions:{${userId}}`;
-  const entryIdOf = (sid: string) => secrets.hash(`session-entry:${sid}`);
-  // The person's hash tag again: one cluster slot with the index, so ending several sessions
-  // deletes their details in one DEL, and nothing of anyone else's is read.
-  const metaKeyOf = (userId: string, sid: string) => `session:{${userId}}:${entryIdOf(sid)}`;
+  // Each step below takes the config (its store, secrets, clock and the sessionIndex switch).
+  return {
+    add: (req: Request, userId: string): Promise<void> => add(config, req, userId),
+    remove: (userId: string, sid: string): Promise<void> => remove(config, userId, sid),
+    endOthers: (req: Request, userId: string): Promise<number> => endOthers(config, req, userId),
+    endOne: (req: Request, userId: string, entryId: string): Promise<boolean> => endOne(config, req, userId, entryId),
+    list: (req: Request, userId: string): Promise<SessionEntry[]> => list(config, req, userId),
+    touch: (req: Request, userId: string, signedInAt: number): Promise<void> => touch(config, req, userId, signedInAt),
+    keyOf,
+  };
+}
 
-  /**
-   * The session's remaining life in whole seconds: express-session's cookie maxAge when it has
-   * one (connect-redis uses it as the session's TTL too), else connect-redis's default day.
-   */
-  function ttlOf(req: Request): number {
-    const maxAge = req.session?.cookie?.maxAge;
-    if (typeof maxAge === 'number' && Number.isFinite(maxAge) && maxAge > 0) return Math.ceil(maxAge / 1000);
-    return DEFAULT_SESSION_INDEX_TTL_SECONDS;
+const keyOf = (userId: string) => `sessions:{${userId}}`;
+const entryIdOf = (config: Config, sid: string) => config.secrets.hash(`session-entry:${sid}`);
+// The person's hash tag again: one cluster slot with the index, so ending several sessions
+// deletes their details in one DEL, and nothing of anyone else's is read.
+const metaKeyOf = (config: Config, userId: string, sid: string) => `session:{${userId}}:${entryIdOf(config, sid)}`;
+
+/**
+ * The session's remaining life in whole seconds: express-session's cookie maxAge when it has
+ * one (connect-redis uses it as the session's TTL too), else connect-redis's default day.
+ */
+function ttlOf(req: Request): number {
+  const maxAge = req.session?.cookie?.maxAge;
+  if (typeof maxAge === 'number' && Number.isFinite(maxAge) && maxAge > 0) return Math.ceil(maxAge / 1000);
+  return DEFAULT_SESSION_INDEX_TTL_SECONDS;
+}
+
+/** Records the request's (new) session as the person's. Rejects on a store failure. */
+async function add(config: Config, req: Request, userId: string): Promise<void> {
+  if (!config.sessionIndex) return;
+  const ttl = ttlOf(req);
+  await config.store.addMember(keyOf(userId), req.sessionID, ttl);
+  await writeMeta(config, req, userId, ttl, config.now());
+}
+
+/** The device name and times of the request's session, under the index entry's TTL. */
+async function writeMeta(config: Config, req: Request, userId: string, ttl: number, signedInAt: number): Promise<void> {
+  const { browser, os } = deviceNameOf(req.get('user-agent'));
+  const now = config.now();
+  const meta: StoredMeta = { ...(browser ? { b: browser } : {}), ...(os ? { o: os } : {}), at: signedInAt, seen: now };
+  await config.store.set(metaKeyOf(config, userId, req.sessionID), JSON.stringify(meta), ttl);
+  req.session.secondFactorSeenAt = now;
+}
+
+/**
+ * Marks the request's session as seen now, at most once a minute: called from the person's
+ * own settings page only, never from the guard, whose verified path stays free of store calls.
+ * No read: the sign-in time comes from the session itself.
+ */
+async function touch(config: Config, req: Request, userId: string, signedInAt: number): Promise<void> {
+  if (!config.sessionIndex) return;
+  const seen = req.session.secondFactorSeenAt;
+  if (seen !== undefined && config.now() - seen < LAST_SEEN_EVERY_MS) return;
+  await writeMeta(config, req, userId, ttlOf(req), signedInAt);
+}
+
+/** The person's open sessions, newest sign-in first: one read per session of theirs. */
+async function list(config: Config, req: Request, userId: string): Promise<SessionEntry[]> {
+  if (!config.sessionIndex) return [];
+  const { store } = config;
+  const sids = await store.members(keyOf(userId));
+  const entries = await Promise.all(sids.map(async (sid) => toEntry(sid === req.sessionID, entryIdOf(config, sid), await store.get(metaKeyOf(config, userId, sid)))));
+  return entries.sort((a, b) => (b.signedInAt ?? 0) - (a.signedInAt ?? 0));
+}
+
+/**
+ * Ends one other session of the person, named by its entry id. False when no session of
+ * theirs (other than the request's) has that id: the caller answers 404 and nothing changed.
+ */
+async function endOne(config: Config, req: Request, userId: string, entryId: string): Promise<boolean> {
+  const { store } = config;
+  const sessionStore = destroyingStore(req);
+  const sid = (await store.members(keyOf(userId))).find((member) => member !== req.sessionID && entryIdOf(config, member) === entryId);
+  if (sid === undefined) return false;
+  await destroy(sessionStore, sid);
+  await store.removeMembers(keyOf(userId), sid);
+  await store.delete(metaKeyOf(config, userId, sid));
+  return true;
+}
+
+/** Forgets one session of the person (it was signed out). */
+async function remove(config: Config, userId: string, sid: string): Promise<void> {
+  if (!config.sessionIndex) return;
+  await config.store.removeMembers(keyOf(userId), sid);
+  await config.store.delete(metaKeyOf(config, userId, sid));
+}
+
+/**
+ * Destroys every indexed session of the person except the request's own, through the host's
+ * session store, and forgets them. Returns how many were ended.
+ */
+async function endOthers(config: Config, req: Request, userId: string): Promise<number> {
+  const { store } = config;
+  const sessionStore = destroyingStore(req);
+  const others = (await store.members(keyOf(userId))).filter((sid) => sid !== req.sessionID);
+  await Promise.all(others.map((sid) => destroy(sessionStore, sid)));
+  // Only the ones destroyed: a session that finished meanwhile (after the read) stays listed.
+  if (others.length > 0) {
+    await store.removeMembers(keyOf(userId), ...others);
+    await store.delete(...others.map((sid) => metaKeyOf(config, userId, sid)));
   }
-
-  /** Records the request's (new) session as the person's. Rejects on a store failure. */
-  async function add(req: Request, userId: string): Promise<void> {
-    if (!config.sessionIndex) return;
-    const ttl = ttlOf(req);
-    await store.addMember(keyOf(userId), req.sessionID, ttl);
-    await writeMeta(req, userId, ttl, config.now());
-  }
-
-  /** The device name and times of the request's session, under the index entry's TTL. */
-  async function writeMeta(req: Request, userId: string, ttl: number, signedInAt: number): Promise<void> {
-    const { browser, os } = deviceNameOf(req.get('user-agent'));
-    const now = config.now();
-    const meta: StoredMeta = { ...(browser ? { b: browser } : {}), ...(os ? { o: os } : {}), at: signedInAt, seen: now };
-    await store.set(metaKeyOf(userId, req.sessionID), JSON.stringify(meta), ttl);
-    req.session.secondFactorSeenAt = now;
-  }
-
-  /**
-   * Marks the request's session as seen now, at most once a minute: called from the person's
-   * own settings page only, never from the guard, whose verified path stays free of store calls.
-   * No read: the sign-in time comes from the session itself.
-   */
-  async function touch(req: Request, userId: string, signedInAt: number): Promise<void> {
-    if (!config.sessionIndex) return;
-    const seen = req.session.secondFactorSeenAt;
-    if (seen !== undefined && config.now() - seen < LAST_SEEN_EVERY_MS) return;
-    await writeMeta(req, userId, ttlOf(req), signedInAt);
-  }
-
-  /** The person's open sessions, newest sign-in first: one read per session of theirs. */
-  async function list(req: Request, userId: string): Promise<SessionEntry[]> {
-    if (!config.sessionIndex) return [];
-    const sids = await store.members(keyOf(userId));
-    const entries = await Promise.all(sids.map(async (sid) => toEntry(sid === req.sessionID, entryIdOf(sid), await store.get(metaKeyOf(userId, sid)))));
-    return entries.sort((a, b) => (b.signedInAt ?? 0) - (a.signedInAt ?? 0));
-  }
-
-  /**
-   * Ends one other session of the person, named by its entry id. False when no session of
-   * theirs (other than the request's) has that id: the caller answers 404 and nothing changed.
-   */
-  async function endOne(req: Request, userId: string, entryId: string): Promise<boolean> {
-    const sessionStore = destroyingStore(req);
-    const sid = (await store.members(keyOf(userId))).find((member) => member !== req.sessionID && entryIdOf(member) === entryId);
-    if (sid === undefined) return false;
-    await destroy(sessionStore, sid);
-    await store.removeMembers(keyOf(userId), sid);
-    await store.delete(metaKeyOf(userId, sid));
-    return true;
-  }
-
-  /** Forgets one session of the person (it was signed out). */
-  async function remove(userId: string, sid: string): Promise<void> {
-    if (!config.sessionIndex) return;
-    await store.removeMembers(keyOf(userId), sid);
-    await store.delete(metaKeyOf(userId, sid));
-  }
-
-  /**
-   * Destroys every indexed session of the person except the request's own, through the host's
-   * session store, and forgets them. Returns how many were ended.
-   */
-  async function endOthers(req: Request, userId: string): Promise<number> {
-    const sessionStore = destroyingStore(req);
-    const others = (await store.members(keyOf(userId))).filter((sid) => sid !== req.sessionID);
-    await Promise.all(others.map((sid) => destroy(sessionStore, sid)));
-    // Only the ones destroyed: a session that finished meanwhile (after the read) stays listed.
-    if (others.length > 0) {
-      await store.removeMembers(keyOf(userId), ...others);
-      await store.delete(...others.map((sid) => metaKeyOf(userId, sid)));
-    }
-    return others.length;
-  }
-
-  return { add, remove, endOthers, endOne, list, touch, keyOf };
+  return others.length;
 }
 
 function destroyingStore(req: Request): DestroyingSessionStore {

@@ -1,10 +1,12 @@
 import type { Request } from 'express';
 import type {} from 'passport';
 import type {} from 'express-session';
-import type { SmsCap } from '../factors/sms.js';
 import type { FactorMethod } from '../store/types.js';
 
-/** What the package keeps in the host's session. */
+/**
+ * What the package keeps in the host's session. A factor adds the fields of its own sign-in
+ * state by declaration merging, in its folder (e.g. `sms` in factors/sms/challenge.ts).
+ */
 export interface SecondFactorSession {
   /** `pending`: the password was right, the second factor is still owed. `done`: signed in. */
   state: 'pending' | 'done';
@@ -16,13 +18,6 @@ export interface SecondFactorSession {
   returnTo?: string;
   /** An enrolment in progress: the sealed secret or phone, before the person confirmed it. */
   enrolment?: { method: FactorMethod; sealed: string; last4?: string };
-  /**
-   * Text-message codes of this pending sign-in: the random id its codes are bound to (a code
-   * works only in the session that asked for it, and its resend cooldown is this sign-in's),
-   * when the last one was sent, and why the last send did not happen, for the page; for an
-   * hourly cap, which one and when it lifts (config.now() ms).
-   */
-  sms?: { binding: string; sentAt?: number; failure?: SmsSendRefusal; quota?: { cap: SmsCap; until: number } };
   /**
    * When the person last proved their second factor (ms): a code at sign-in, an enrolment, a
    * recovery code, a code on the settings page. Absent when the sign-in was done without one
@@ -51,9 +46,6 @@ export interface SessionGrant {
   /** The policy's enrolment generation when the sign-in finished. */
   readonly generation: number;
 }
-
-/** Why a text message was not sent: the person can retry or wait. */
-export type SmsSendRefusal = 'sms_failed' | 'sms_quota' | 'resend_cooldown';
 
 declare module 'express-session' {
   interface SessionData {

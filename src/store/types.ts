@@ -1,7 +1,30 @@
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 
 /** The second factor a person has enrolled. */
-export type FactorMethod = 'totp' | 'sms';
+export type FactorMethod = 'totp' | 'sms' | 'passkey';
+
+/**
+ * One passkey or security key of a person (method `passkey`). Public data only (a public key
+ * and an id are not secrets) and compact: a record with one credential stays well under 1 KiB,
+ * so no attestation object, no AAGUID, no client data is kept.
+ */
+export interface PasskeyCredential {
+  /** The credential id, base64url (no padding), as the browser reports it in `id`. */
+  id: string;
+  /** The COSE public key, base64url. */
+  publicKey: string;
+  /** The authenticator's signature counter at the last accepted use (0: it keeps none). */
+  counter: number;
+  /** How the browser can reach it (usb, nfc, ble, internal, hybrid...), to hint the next prompt. */
+  transports?: string[];
+  /** Synced to a cloud keychain (a multi-device passkey) at the last use. */
+  backedUp: boolean;
+  deviceType: 'singleDevice' | 'multiDevice';
+  /** The person's name for it ("YubiKey 5", "MacBook"). */
+  name: string;
+  createdAt: number;
+  lastUsedAt?: number;
+}
 
 /**
  * What the store keeps about one person. Secrets and phone numbers arrive here already
@@ -20,6 +43,8 @@ export interface UserRecord {
   readonly phone?: string;
   /** Last four digits of the phone, kept for the masked display. */
   readonly phoneLast4?: string;
+  /** The person's passkeys and security keys (method `passkey`), one or more. */
+  readonly passkeys?: readonly PasskeyCredential[];
   /** Keyed hashes of the unused recovery codes. */
   readonly recoveryCodes?: readonly string[];
   /** When the person enrolled (ms since the epoch). */

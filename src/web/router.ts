@@ -1,55 +1,88 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Config } from '../options.js';
 import { TwoFactorError, isTwoFactorError } from '../errors.js';
-import type { Accounts, Standing } from '../flow/account.js';
+import type { Factor, FactorContext, Person, SettingsContext } from '../factors/contract.js';
+import type { RecoveryCodes } from '../factors/recovery/codes.js';
+import { mountRecovery, redirectCodesPageReloads } from '../factors/recovery/pages.js';
+import type { Accounts } from '../flow/account.js';
 import type { AttemptLimiter } from '../flow/attempts.js';
 import type { Gate } from '../flow/gate.js';
 import type { Policy } from '../flow/policy.js';
-import type { SecondFactorSession } from '../flow/session.js';
-import { groupForTyping, newTotpSecret, totpQrSvg, totpUri } from '../factors/totp.js';
-import { formProtection, isCsrfError, refuseCrossOrigin } from './csrf.js';
-import { createCodeChecks } from './code-check.js';
-import { asyncHandler, wantsJson } from './http.js';
-import { readCode, readField } from './input.js';
-import { errorMessageKey } from './messages.js';
-import type { PageError } from './page-errors.js';
-import { packagePublicDir, type Render } from './render.js';
-import type { SmsCodes } from '../factors/sms.js';
-import type { SmsChallenge } from '../flow/sms-challenge.js';
 import type { RememberedDevices } from '../flow/remember-device.js';
-import type { RecoveryCodes } from '../factors/recovery.js';
-import type { UserRecord } from '../store/types.js';
-import { redirectCodesPageReloads, registerRecoveryRoutes } from './recovery-routes.js';
-import { registerSettingsRoutes } from './settings-routes.js';
 import type { SessionIndex } from '../flow/session-index.js';
-import { registerSmsRoutes } from './sms-routes.js';
+import { createCodeChecks } from './code-check.js';
+import { formProtection, isCsrfError, refuseCrossOrigin } from './csrf.js';
+import { wantsJson } from './http.js';
+import { errorMessageKey } from './messages.js';
+import { packagePublicDir, type Render } from './render.js';
 import { sessionFailure, sessionMissing, type MountChecks } from './self-checks.js';
+import { createSettingsContext, registerSettingsRoutes } from './settings-routes.js';
+import { chooseMethod, completeVerified, requestEnable, showChoice, showEnable, showStart, showVerify, signOut, skip, verify, type SignInPages } from './signin-pages.js';
 
-interface Pending {
-  readonly state: SecondFactorSession;
-  readonly userId: string;
-  readonly user: Express.User;
+/** What the person's router is made of. */
+export interface UserRouterDeps {
+  readonly config: Config;
+  readonly gate: Gate;
+  readonly accounts: Accounts;
+  readonly attempts: AttemptLimiter;
+  readonly render: Render;
+  readonly policy: Policy;
+  readonly roleOf: (user: Express.User) => string | undefined;
+  readonly factors: readonly Factor[];
+  readonly recovery: RecoveryCodes;
+  readonly devices: RememberedDevices;
+  readonly mountChecks: MountChecks;
+  readonly sessions: SessionIndex;
 }
 
-/** The person's pages: method choice, enrolment, verification, sign out. */
-export function createUserRouter(deps: {
-  config: Config;
-  gate: Gate;
-  accounts: Accounts;
-  attempts: AttemptLimiter;
-  render: Render;
-  policy: Policy;
-  roleOf: (user: Express.User) => string | undefined;
-  smsCodes: SmsCodes;
-  smsChallenge: SmsChallenge;
-  recovery: RecoveryCodes;
-  devices: RememberedDevices;
-  mountChecks: MountChecks;
-  sessions: SessionIndex;
-}): Router {
-  const { config, gate, accounts, attempts, render, policy, roleOf } = deps;
+/** The person's pages: method choice, each factor's enrolment and verification, settings, sign out. */
+export function createUserRouter(deps: UserRouterDeps): Router {
+  const { config } = deps;
   const router = express.Router();
+  protectRouter(router, deps);
+  // The factors' pages end in steps (the codes page after an enrolment, the settings page)
+  // that exist once everything is mounted: bound here, called only at request time.
+  const late = {} as LateSteps;
+  const context = createFactorContext(deps, late);
+  const factors = deps.factors.map((factor) => ({ factor, pages: factor.mount(router, context) }));
+  const pages: SignInPages = { context, gate: deps.gate, devices: deps.devices, factors, roleOf: deps.roleOf };
+  late.recovery = mountRecovery(router, { context, recovery: deps.recovery, gate: deps.gate });
+  late.showSettings = registerSettingsRoutes(router, deps, context, factors);
+  router.get('/', showStart(pages));
+  router.get('/enrol', showChoice(pages));
+  router.post('/enrol', chooseMethod(pages));
+  router.post('/skip', skip(pages));
+  router.get('/verify', showVerify(pages));
+  router.post('/verify', verify(pages));
+  router.get('/enable', showEnable(pages));
+  router.post('/enable', requestEnable(pages));
+  router.post('/logout', signOut(pages));
+  router.use(createErrorHandler(config, deps.render));
+  return router;
+}
 
+interface LateSteps {
+  recovery: ReturnType<typeof mountRecovery>;
+  showSettings: SettingsContext['show'];
+}
+
+/** What every factor's pages get from this router (see FactorContext). */
+function createFactorContext(deps: UserRouterDeps, late: LateSteps): FactorContext {
+  const renderLocked = lockedPage(deps.render);
+  const context: FactorContext = {
+    config: deps.config, accounts: deps.accounts, attempts: deps.attempts, policy: deps.policy, render: deps.render, renderLocked,
+    codeChecks: createCodeChecks(deps.config, deps.attempts, renderLocked),
+    requirePending: (req) => requirePending(deps, req),
+    finishEnrolment: (req, res) => late.recovery.showAfterEnrolment(req, res),
+    completeVerified: (req, res, record) => completeVerified(req, res, record, { context, gate: deps.gate, devices: deps.devices }),
+    settings: createSettingsContext(deps, () => late.showSettings),
+  };
+  return context;
+}
+
+/** What runs before every page: mount checks, assets, session, origin, reloads, CSRF. */
+function protectRouter(router: Router, deps: UserRouterDeps): void {
+  const { config } = deps;
   // First, so that guard knows this router saw the request (see createMountChecks).
   router.use(function secondFactorMountCheck(req, _res, next) {
     next(deps.mountChecks.routerMismatch(req));
@@ -63,301 +96,28 @@ export function createUserRouter(deps: {
   redirectCodesPageReloads(router, config);
   redirectFinishedSignIns(router, config);
   router.use(formProtection());
+}
 
-  /** The pending sign-in of this session, or a "sign in again" answer when there is none. */
-  async function requirePending(req: Request): Promise<Pending> {
-    const state = req.session?.secondFactor;
-    if (!state || state.state !== 'pending' || !req.user || config.userId(req.user) !== state.userId) {
-      throw new TwoFactorError('not_pending', 'no pending sign-in in this session');
-    }
-    if (config.now() - state.since > config.pendingTimeoutMs) {
-      config.emit({ type: 'expired', userId: state.userId });
-      await gate.signOut(req);
-      throw new TwoFactorError('not_pending', 'the pending sign-in expired');
-    }
-    return { state, userId: state.userId, user: req.user };
+/** The pending sign-in of this session, or a "sign in again" answer when there is none. */
+async function requirePending({ config, gate }: UserRouterDeps, req: Request): Promise<Person> {
+  const state = req.session?.secondFactor;
+  if (!state || state.state !== 'pending' || !req.user || config.userId(req.user) !== state.userId) {
+    throw new TwoFactorError('not_pending', 'no pending sign-in in this session');
   }
+  if (config.now() - state.since > config.pendingTimeoutMs) {
+    config.emit({ type: 'expired', userId: state.userId });
+    await gate.signOut(req);
+    throw new TwoFactorError('not_pending', 'the pending sign-in expired');
+  }
+  return { state, userId: state.userId, user: req.user };
+}
 
-  const renderLocked = (req: Request, res: Response, seconds: number) => {
+/** The locked page, with Retry-After: no form, the minutes until it lifts. */
+function lockedPage(render: Render) {
+  return (req: Request, res: Response, seconds: number): void => {
     res.set('Retry-After', String(seconds));
     render(req, res, 429, 'locked', { title: 'page.title.locked', minutes: Math.ceil(seconds / 60) });
   };
-
-  const codeChecks = createCodeChecks(config, attempts, renderLocked, deps.smsCodes);
-  const { checkTotpCode } = codeChecks;
-
-  const recoveryPages = registerRecoveryRoutes(router, { config, accounts, attempts, render, policy, gate, recovery: deps.recovery, requirePending, renderLocked, codeChecks });
-
-  /** pending -> done after a right code: when it was proved, and this browser if asked to remember it. */
-  async function completeVerified(req: Request, res: Response, record: UserRecord): Promise<void> {
-    const state = req.session.secondFactor!;
-    state.verifiedAt = config.now();
-    if (readField((req.body as Record<string, unknown>).remember, 8) === '1') await deps.devices.remember(req, res, state.userId, record);
-    await gate.complete(req, res);
-  }
-
-  // Before the generic pages below: its /enrol handler takes the choice of text messages and
-  // passes the others on.
-  const sms = registerSmsRoutes(router, {
-    config, accounts, render, requirePending, finishEnrolment, codeChecks,
-    codes: deps.smsCodes, challenge: deps.smsChallenge, complete: completeVerified,
-  });
-  registerSettingsRoutes(router, {
-    config, accounts, attempts, render, policy, roleOf, codes: deps.smsCodes, challenge: deps.smsChallenge, recovery: deps.recovery, codeChecks,
-    devices: deps.devices, sessions: deps.sessions,
-  });
-
-  router.get(
-    '/',
-    asyncHandler(async (req, res) => {
-      if (req.session?.secondFactor?.state === 'done') {
-        res.redirect(303, config.successRedirect);
-        return;
-      }
-      const { userId, state } = await requirePending(req);
-      if (state.recoveryCodesShown) {
-        res.redirect(303, `${config.basePath}/recovery-codes`);
-        return;
-      }
-      const { method } = await accounts.standing(userId);
-      res.redirect(303, `${config.basePath}/${method ? 'verify' : 'enrol'}`);
-    }),
-  );
-
-  // --- enrolment -------------------------------------------------------------------------
-
-  /** "Skip for now" is offered only in optional mode (after the role's override), never to
-   * someone enrolled, and not to someone who asked to enable 2FA after skipping. */
-  async function skipAllowed(pending: Pending, standing: Standing): Promise<boolean> {
-    if (standing.method || standing.enableRequested) return false;
-    return policy.modeFor(await policy.current(), roleOf(pending.user)) === 'optional';
-  }
-
-  const renderChoice = async (req: Request, res: Response, pending: Pending, status = 200, error?: TwoFactorError) =>
-    render(req, res, status, 'choose', {
-      title: 'page.title.choose',
-      methods: [
-        { id: 'totp', label: 'choose.totp', hint: 'choose.totp.hint' },
-        { id: 'sms', label: 'choose.sms', hint: 'choose.sms.hint' },
-      ],
-      skipAllowed: await skipAllowed(pending, await accounts.standing(pending.userId)),
-      ...(error ? { error: { key: errorMessageKey(error.code) } } : {}),
-    });
-
-  router.get(
-    '/enrol',
-    asyncHandler(async (req, res) => {
-      const pending = await requirePending(req);
-      const { method } = await accounts.standing(pending.userId);
-      if (method) {
-        res.redirect(303, `${config.basePath}/verify`);
-        return;
-      }
-      await renderChoice(req, res, pending);
-    }),
-  );
-
-  router.post(
-    '/skip',
-    asyncHandler(async (req, res) => {
-      const pending = await requirePending(req);
-      const standing = await accounts.standing(pending.userId);
-      if (!(await skipAllowed(pending, standing))) {
-        throw new TwoFactorError('forbidden', 'skipping is not allowed for this person now');
-      }
-      await accounts.recordSkip(pending.userId, standing.generation);
-      config.emit({ type: 'skipped', userId: pending.userId });
-      await gate.complete(req, res, { how: 'skipped', generation: standing.generation });
-    }),
-  );
-
-  /**
-   * After a first enrolment: the recovery codes, shown once; their "Continue" goes straight on,
-   * or (by policy) asks to sign in again with both factors.
-   */
-  function finishEnrolment(req: Request, res: Response): Promise<void> {
-    return recoveryPages.showAfterEnrolment(req, res);
-  }
-
-  // --- "Enable 2FA" for a person who skipped ------------------------------------------------
-
-  /** The signed-in person (second factor done or skipped) of this session. */
-  function requireSignedIn(req: Request): { userId: string; user: Express.User } {
-    const state = req.session?.secondFactor;
-    if (!req.user || state?.state !== 'done' || state.userId !== config.userId(req.user)) {
-      throw new TwoFactorError('not_pending', 'not signed in');
-    }
-    return { userId: state.userId, user: req.user };
-  }
-
-  router.get(
-    '/enable',
-    asyncHandler(async (req, res) => {
-      const { userId } = requireSignedIn(req);
-      const standing = await accounts.standing(userId);
-      if (standing.method) {
-        render(req, res, 200, 'notice', { title: 'page.title.enable', message: 'enable.alreadyOn', link: { href: config.successRedirect, label: 'continue' } });
-        return;
-      }
-      render(req, res, 200, 'enable', { title: 'page.title.enable', home: config.successRedirect });
-    }),
-  );
-
-  router.post(
-    '/enable',
-    asyncHandler(async (req, res) => {
-      const { userId } = requireSignedIn(req);
-      const standing = await accounts.standing(userId);
-      if (standing.method) throw new TwoFactorError('forbidden', 'already enrolled');
-      await accounts.requestEnable(userId, standing.generation);
-      config.emit({ type: 'enable_requested', userId });
-      await gate.signOut(req);
-      render(req, res, 200, 'notice', { title: 'page.title.enable', message: 'enable.signedOut', link: { href: config.loginPath, label: 'signInAgain' } });
-    }),
-  );
-
-  router.post(
-    '/enrol',
-    asyncHandler(async (req, res) => {
-      const { state, userId } = await requirePending(req);
-      const { method } = await accounts.standing(userId);
-      if (method) throw new TwoFactorError('forbidden', 'already enrolled: verify instead');
-      const choice = readField((req.body as Record<string, unknown>).method, 16);
-      if (choice !== 'totp') {
-        await renderChoice(req, res, await requirePending(req), 400, new TwoFactorError('bad_request', 'unknown method'));
-        return;
-      }
-      // The secret lives only in this pending session, sealed, until the person proves they
-      // stored it by entering a code; nothing is saved for the account before that.
-      state.enrolment = { method: 'totp', sealed: config.secrets.seal(newTotpSecret(), userId) };
-      res.redirect(303, `${config.basePath}/enrol/totp`);
-    }),
-  );
-
-  async function renderTotpEnrolment(req: Request, res: Response, pending: Pending, status = 200, error?: PageError) {
-    const enrolment = pending.state.enrolment;
-    if (!enrolment || enrolment.method !== 'totp') {
-      res.redirect(303, `${config.basePath}/enrol`);
-      return;
-    }
-    const secret = config.secrets.open(enrolment.sealed, pending.userId);
-    const accountName = config.accountName(pending.user);
-    const qrSvg = await totpQrSvg(totpUri(config.issuer, accountName, secret));
-    render(req, res, status, 'enrol-totp', {
-      title: 'page.title.enrolTotp',
-      qrSvg,
-      groupedKey: groupForTyping(secret),
-      accountName,
-      ...(error ? { error } : {}),
-    });
-  }
-
-  router.get(
-    '/enrol/totp',
-    asyncHandler(async (req, res) => {
-      const pending = await requirePending(req);
-      if ((await accounts.standing(pending.userId)).method) {
-        res.redirect(303, `${config.basePath}/verify`);
-        return;
-      }
-      await renderTotpEnrolment(req, res, pending);
-    }),
-  );
-
-  router.post(
-    '/enrol/totp',
-    asyncHandler(async (req, res) => {
-      const pending = await requirePending(req);
-      const { userId, state } = pending;
-      const enrolment = state.enrolment;
-      if (!enrolment || enrolment.method !== 'totp') {
-        res.redirect(303, `${config.basePath}/enrol`);
-        return;
-      }
-      const { method, generation } = await accounts.standing(userId);
-      if (method) throw new TwoFactorError('forbidden', 'already enrolled');
-      const secret = config.secrets.open(enrolment.sealed, userId);
-      const right = await checkTotpCode({
-        req, res, userId, reason: 'enrolment',
-        read: () => readCode((req.body as Record<string, unknown>).code),
-        accept: (code) => accounts.acceptTotp(userId, secret, code),
-        rerender: (status, error) => renderTotpEnrolment(req, res, pending, status, error),
-      });
-      if (!right) return;
-      await accounts.saveTotpEnrolment(userId, enrolment.sealed, generation);
-      delete state.enrolment;
-      config.emit({ type: 'enrolled', userId, method: 'totp' });
-      await finishEnrolment(req, res);
-    }),
-  );
-
-  // --- verification at sign-in ------------------------------------------------------------
-
-  const renderVerify = (req: Request, res: Response, status = 200, error?: PageError) =>
-    render(req, res, status, 'verify', {
-      title: 'page.title.verify',
-      ...(error ? { error } : {}),
-    });
-
-  router.get(
-    '/verify',
-    asyncHandler(async (req, res) => {
-      const pending = await requirePending(req);
-      const { userId } = pending;
-      const { record, method } = await accounts.standing(userId);
-      if (!method) {
-        res.redirect(303, `${config.basePath}/enrol`);
-        return;
-      }
-      const locked = await attempts.lockedSeconds(userId);
-      if (locked > 0) {
-        renderLocked(req, res, locked);
-        return;
-      }
-      if (method === 'sms' && record) {
-        await sms.showVerifyPage(req, res, pending, record);
-        return;
-      }
-      renderVerify(req, res);
-    }),
-  );
-
-  router.post(
-    '/verify',
-    asyncHandler(async (req, res) => {
-      const pending = await requirePending(req);
-      const { userId } = pending;
-      const { record, method } = await accounts.standing(userId);
-      if (!record || !method) {
-        res.redirect(303, `${config.basePath}/enrol`);
-        return;
-      }
-      if (method === 'sms') {
-        await sms.checkVerifyCode(req, res, pending, record);
-        return;
-      }
-      const right = await checkTotpCode({
-        req, res, userId,
-        read: () => readCode((req.body as Record<string, unknown>).code),
-        accept: (code) => accounts.verifyTotp(userId, record, code),
-        rerender: (status, error) => renderVerify(req, res, status, error),
-      });
-      if (!right) return;
-      config.emit({ type: 'verified', userId, method });
-      await completeVerified(req, res, record);
-    }),
-  );
-
-  router.post(
-    '/logout',
-    asyncHandler(async (req, res) => {
-      if (req.user) await gate.signOut(req);
-      res.redirect(303, config.loginPath);
-    }),
-  );
-
-  router.use(createErrorHandler(config, render));
-  return router;
 }
 
 /** The POSTs that finish a pending sign-in: a code, a recovery code, "Skip for now", "Continue". */

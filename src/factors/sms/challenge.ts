@@ -1,9 +1,24 @@
-import type { Config } from '../options.js';
-import { isTwoFactorError, type ErrorCode, type TwoFactorError } from '../errors.js';
-import { SmsQuotaError, type SmsCodes } from '../factors/sms.js';
-import { randomId } from '../secrets.js';
-import type { UserRecord } from '../store/types.js';
-import type { SecondFactorSession, SmsSendRefusal } from './session.js';
+import type { Config } from '../../options.js';
+import { isTwoFactorError, type ErrorCode, type TwoFactorError } from '../../errors.js';
+import { SmsQuotaError, type SmsCap, type SmsCodes } from './codes.js';
+import { randomId } from '../../secrets.js';
+import type { UserRecord } from '../../store/types.js';
+import type { SecondFactorSession } from '../../flow/session.js';
+
+/** Why a text message was not sent: the person can retry or wait. */
+export type SmsSendRefusal = 'sms_failed' | 'sms_quota' | 'resend_cooldown';
+
+declare module '../../flow/session.js' {
+  interface SecondFactorSession {
+    /**
+     * Text-message codes of this pending sign-in: the random id its codes are bound to (a code
+     * works only in the session that asked for it, and its resend cooldown is this sign-in's),
+     * when the last one was sent, and why the last send did not happen, for the page; for an
+     * hourly cap, which one and when it lifts (config.now() ms).
+     */
+    sms?: { binding: string; sentAt?: number; failure?: SmsSendRefusal; quota?: { cap: SmsCap; until: number } };
+  }
+}
 
 export type SmsPurpose = 'login' | 'resend' | 'enrolment' | 'settings';
 

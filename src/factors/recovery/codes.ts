@@ -1,8 +1,8 @@
 import { randomInt } from 'node:crypto';
-import { TwoFactorError } from '../errors.js';
-import type { Config } from '../options.js';
-import { constantTimeEqual } from '../secrets.js';
-import type { UserRecord } from '../store/types.js';
+import { TwoFactorError } from '../../errors.js';
+import type { Config } from '../../options.js';
+import { constantTimeEqual } from '../../secrets.js';
+import type { UserRecord } from '../../store/types.js';
 
 /** How many codes a set holds. */
 export const RECOVERY_CODE_COUNT = 10;

@@ -1,0 +1,113 @@
+import type { Request, Response, Router } from 'express';
+import type { Accounts } from '../flow/account.js';
+import type { AttemptLimiter } from '../flow/attempts.js';
+import type { Policy } from '../flow/policy.js';
+import type { SecondFactorSession } from '../flow/session.js';
+import type { Config } from '../options.js';
+import type { FactorMethod, UserRecord } from '../store/types.js';
+import type { CodeChecks, RenderLocked } from '../web/code-check.js';
+import type { MessageKey } from '../web/messages.js';
+import type { PageError } from '../web/page-errors.js';
+import type { Render } from '../web/render.js';
+
+/** A person of this session: pending (password done) or signed in (second factor done). */
+export interface Person {
+  readonly state: SecondFactorSession;
+  readonly userId: string;
+  readonly user: Express.User;
+}
+
+/** A message with its placeholders, as the pages and the admin column show it. */
+export interface FactorText {
+  readonly key: MessageKey;
+  readonly params?: Readonly<Record<string, string | number>>;
+}
+
+/** The person's current enrolment, as the settings actions need it. */
+export interface Enrolment {
+  readonly record: UserRecord;
+  readonly method: FactorMethod;
+  readonly generation: number;
+}
+
+/**
+ * What the person's router lends every factor's pages: the shared services, and the steps
+ * every factor ends with (finish an enrolment, finish a sign-in, finish a change of method).
+ * A factor knows nothing of another; the router knows factors only through this contract.
+ */
+export interface FactorContext {
+  readonly config: Config;
+  readonly accounts: Accounts;
+  readonly attempts: AttemptLimiter;
+  readonly policy: Policy;
+  readonly render: Render;
+  readonly codeChecks: CodeChecks;
+  readonly renderLocked: RenderLocked;
+  /** The pending sign-in of this session; throws `not_pending` when there is none. */
+  requirePending(req: Request): Promise<Person>;
+  /** A first enrolment was saved: the recovery codes are shown once, then the sign-in goes on. */
+  finishEnrolment(req: Request, res: Response): Promise<void>;
+  /** The factor was proved at sign-in: pending -> done (and this browser remembered, if asked). */
+  completeVerified(req: Request, res: Response, record: UserRecord): Promise<void>;
+  readonly settings: SettingsContext;
+}
+
+/** What the settings page lends a factor's settings actions. */
+export interface SettingsContext {
+  /** `${basePath}/settings`. */
+  readonly path: string;
+  /** The signed-in person; a pending one is redirected to finish first (`undefined`). */
+  signedIn(req: Request, res: Response): Person | undefined;
+  /** A change needs a recently proved factor; otherwise the page asks for one (`false`). */
+  fresh(req: Request, res: Response, who: Person): boolean;
+  /** The enrolment to change; without one, back to the page (`undefined`). */
+  enrolled(res: Response, who: Person): Promise<Enrolment | undefined>;
+  /** "Confirm it's you" succeeded with the current factor: the page again, now fresh. */
+  confirmed(req: Request, res: Response, who: Person, method: FactorMethod): void;
+  /** A new factor was confirmed and saved: new recovery codes, the old factor's sessions end. */
+  changed(req: Request, res: Response, who: Person, saved: UserRecord, from: FactorMethod): Promise<void>;
+  /** The settings page again, with an error (a failed confirmation or send). */
+  show(req: Request, res: Response, who: Person, status: number, error?: PageError): Promise<void>;
+}
+
+/** A factor's pages, once mounted on the person's router. */
+export interface FactorPages {
+  /** The method choice picked this factor (POST /enrol): start its enrolment. */
+  startEnrolment(req: Request, res: Response, pending: Person): Promise<void>;
+  /** Settings, "use this instead": start enrolling it while the current factor still works. */
+  startChange(req: Request, res: Response, who: Person): Promise<void>;
+  /** GET /verify for a person enrolled with it (the lock was checked). */
+  showVerify(req: Request, res: Response, pending: Person, record: UserRecord): Promise<void>;
+  /** POST /verify for a person enrolled with it. */
+  verify(req: Request, res: Response, pending: Person, record: UserRecord): Promise<void>;
+  /** What the settings page's "confirm it's you" section needs (its partial's variables). */
+  confirmView(req: Request, who: Person, record: UserRecord): Promise<Record<string, unknown>>;
+  /** POST /settings/confirm with this factor. */
+  confirm(req: Request, res: Response, who: Person, record: UserRecord): Promise<void>;
+}
+
+/**
+ * One second factor, in its own folder: what the method choice, the verify page, settings,
+ * the admin status column and the reset need of it. Adding a factor is a folder and one line
+ * in factors/index.ts.
+ */
+export interface Factor {
+  readonly id: FactorMethod;
+  /** The method choice's label and hint, and the settings page's "use this instead". */
+  readonly labels: { readonly choose: MessageKey; readonly hint: MessageKey; readonly changeTo: MessageKey };
+  /** The partial of the settings page's "confirm it's you" section. */
+  readonly confirmPartial: string;
+  /** The settings page's line for an enrolment of this factor ("Text messages to xxx-xxx-9443"). */
+  describe(record: UserRecord): FactorText;
+  /** The admin list's status column ("Passkey (2)"). */
+  adminStatus(record: UserRecord): FactorText;
+  /**
+   * Removes what this factor keeps beside the person's record (claimed steps, live codes,
+   * challenges). A reset, a change away from it and turning 2FA off call it; idempotent.
+   */
+  clear(userId: string): Promise<void>;
+  /** At the password step of a person enrolled with it (text messages send the code here). */
+  atSignIn?(state: SecondFactorSession, record: UserRecord, locale: string): Promise<void>;
+  /** Registers its routes on the person's router and returns its pages. */
+  mount(router: Router, context: FactorContext): FactorPages;
+}

@@ -1,0 +1,194 @@
+import type { Request, Response } from 'express';
+import { TwoFactorError } from '../errors.js';
+import type { Factor, FactorContext, FactorPages, Person } from '../factors/contract.js';
+import type { Standing } from '../flow/account.js';
+import type { Gate } from '../flow/gate.js';
+import type { RememberedDevices } from '../flow/remember-device.js';
+import type { FactorMethod, UserRecord } from '../store/types.js';
+import { asyncHandler } from './http.js';
+import { readField } from './input.js';
+import { errorMessageKey } from './messages.js';
+
+/** A factor with its pages mounted on the person's router. */
+export interface MountedFactor {
+  readonly factor: Factor;
+  readonly pages: FactorPages;
+}
+
+/** What the pages every sign-in shares need: the factors, the gate, the role of a person. */
+export interface SignInPages {
+  readonly context: FactorContext;
+  readonly gate: Gate;
+  readonly devices: RememberedDevices;
+  readonly factors: readonly MountedFactor[];
+  readonly roleOf: (user: Express.User) => string | undefined;
+}
+
+const body = (req: Request) => (req.body ?? {}) as Record<string, unknown>;
+
+/** The mounted factor of a method, if there is one (a record from a newer version may name another). */
+export function factorOf(factors: readonly MountedFactor[], method: FactorMethod | string | undefined): MountedFactor | undefined {
+  return factors.find(({ factor }) => factor.id === method);
+}
+
+/** pending -> done after a proved factor: when it was proved, and this browser if asked to remember it. */
+export async function completeVerified(req: Request, res: Response, record: UserRecord, pages: Pick<SignInPages, 'context' | 'gate' | 'devices'>): Promise<void> {
+  const state = req.session.secondFactor!;
+  state.verifiedAt = pages.context.config.now();
+  if (readField(body(req).remember, 8) === '1') await pages.devices.remember(req, res, state.userId, record);
+  await pages.gate.complete(req, res);
+}
+
+/** GET /: wherever this sign-in stands (the codes page, verify, or the method choice). */
+export function showStart({ context }: SignInPages) {
+  const { config, accounts, requirePending } = context;
+  return asyncHandler(async (req, res) => {
+    if (req.session?.secondFactor?.state === 'done') {
+      res.redirect(303, config.successRedirect);
+      return;
+    }
+    const { userId, state } = await requirePending(req);
+    if (state.recoveryCodesShown) {
+      res.redirect(303, `${config.basePath}/recovery-codes`);
+      return;
+    }
+    const { method } = await accounts.standing(userId);
+    res.redirect(303, `${config.basePath}/${method ? 'verify' : 'enrol'}`);
+  });
+}
+
+/**
+ * "Skip for now" is offered only in optional mode (after the role's override), never to
+ * someone enrolled, and not to someone who asked to enable 2FA after skipping.
+ */
+async function skipAllowed({ context, roleOf }: SignInPages, pending: Person, standing: Standing): Promise<boolean> {
+  if (standing.method || standing.enableRequested) return false;
+  return context.policy.modeFor(await context.policy.current(), roleOf(pending.user)) === 'optional';
+}
+
+async function renderChoice(req: Request, res: Response, pages: SignInPages, pending: Person, status = 200, error?: TwoFactorError): Promise<void> {
+  pages.context.render(req, res, status, 'choose', {
+    title: 'page.title.choose',
+    methods: pages.factors.map(({ factor }) => ({ id: factor.id, label: factor.labels.choose, hint: factor.labels.hint })),
+    skipAllowed: await skipAllowed(pages, pending, await pages.context.accounts.standing(pending.userId)),
+    ...(error ? { error: { key: errorMessageKey(error.code) } } : {}),
+  });
+}
+
+/** GET /enrol: the method choice, one option per factor. */
+export function showChoice(pages: SignInPages) {
+  const { config, accounts, requirePending } = pages.context;
+  return asyncHandler(async (req, res) => {
+    const pending = await requirePending(req);
+    if ((await accounts.standing(pending.userId)).method) {
+      res.redirect(303, `${config.basePath}/verify`);
+      return;
+    }
+    await renderChoice(req, res, pages, pending);
+  });
+}
+
+/** POST /enrol: the chosen factor starts its enrolment. */
+export function chooseMethod(pages: SignInPages) {
+  const { accounts, requirePending } = pages.context;
+  return asyncHandler(async (req, res) => {
+    const pending = await requirePending(req);
+    if ((await accounts.standing(pending.userId)).method) throw new TwoFactorError('forbidden', 'already enrolled: verify instead');
+    const chosen = factorOf(pages.factors, readField(body(req).method, 16));
+    if (!chosen) {
+      await renderChoice(req, res, pages, pending, 400, new TwoFactorError('bad_request', 'unknown method'));
+      return;
+    }
+    await chosen.pages.startEnrolment(req, res, pending);
+  });
+}
+
+/** POST /skip: remembered for the account; later sign-ins go straight in. */
+export function skip(pages: SignInPages) {
+  const { config, accounts, requirePending } = pages.context;
+  return asyncHandler(async (req, res) => {
+    const pending = await requirePending(req);
+    const standing = await accounts.standing(pending.userId);
+    if (!(await skipAllowed(pages, pending, standing))) throw new TwoFactorError('forbidden', 'skipping is not allowed for this person now');
+    await accounts.recordSkip(pending.userId, standing.generation);
+    config.emit({ type: 'skipped', userId: pending.userId });
+    await pages.gate.complete(req, res, { how: 'skipped', generation: standing.generation });
+  });
+}
+
+/** The pending person's enrolled factor, or a redirect to the method choice. */
+async function enrolledFactor(req: Request, res: Response, pages: SignInPages) {
+  const { config, accounts, requirePending } = pages.context;
+  const pending = await requirePending(req);
+  const { record, method } = await accounts.standing(pending.userId);
+  const mounted = factorOf(pages.factors, method);
+  if (!record || !mounted) {
+    res.redirect(303, `${config.basePath}/enrol`);
+    return undefined;
+  }
+  return { pending, record, mounted };
+}
+
+/** GET /verify: the enrolled factor's page, unless the account is locked. */
+export function showVerify(pages: SignInPages) {
+  const { attempts, renderLocked } = pages.context;
+  return asyncHandler(async (req, res) => {
+    const enrolled = await enrolledFactor(req, res, pages);
+    if (!enrolled) return;
+    const locked = await attempts.lockedSeconds(enrolled.pending.userId);
+    if (locked > 0) renderLocked(req, res, locked);
+    else await enrolled.mounted.pages.showVerify(req, res, enrolled.pending, enrolled.record);
+  });
+}
+
+/** POST /verify: the enrolled factor checks what was sent. */
+export function verify(pages: SignInPages) {
+  return asyncHandler(async (req, res) => {
+    const enrolled = await enrolledFactor(req, res, pages);
+    if (enrolled) await enrolled.mounted.pages.verify(req, res, enrolled.pending, enrolled.record);
+  });
+}
+
+/** The signed-in person (second factor done or skipped) of this session. */
+function requireSignedIn(req: Request, { context }: SignInPages): { userId: string } {
+  const state = req.session?.secondFactor;
+  if (!req.user || state?.state !== 'done' || state.userId !== context.config.userId(req.user)) {
+    throw new TwoFactorError('not_pending', 'not signed in');
+  }
+  return { userId: state.userId };
+}
+
+/** GET /enable: "Turn on two-step verification" for a person who skipped. */
+export function showEnable(pages: SignInPages) {
+  const { config, accounts, render } = pages.context;
+  return asyncHandler(async (req, res) => {
+    const { userId } = requireSignedIn(req, pages);
+    if ((await accounts.standing(userId)).method) {
+      render(req, res, 200, 'notice', { title: 'page.title.enable', message: 'enable.alreadyOn', link: { href: config.successRedirect, label: 'continue' } });
+      return;
+    }
+    render(req, res, 200, 'enable', { title: 'page.title.enable', home: config.successRedirect });
+  });
+}
+
+/** POST /enable: the skip is cleared and the person signed out; the next sign-in enrols. */
+export function requestEnable(pages: SignInPages) {
+  const { config, accounts, render } = pages.context;
+  return asyncHandler(async (req, res) => {
+    const { userId } = requireSignedIn(req, pages);
+    const standing = await accounts.standing(userId);
+    if (standing.method) throw new TwoFactorError('forbidden', 'already enrolled');
+    await accounts.requestEnable(userId, standing.generation);
+    config.emit({ type: 'enable_requested', userId });
+    await pages.gate.signOut(req);
+    render(req, res, 200, 'notice', { title: 'page.title.enable', message: 'enable.signedOut', link: { href: config.loginPath, label: 'signInAgain' } });
+  });
+}
+
+/** POST /logout. */
+export function signOut({ context, gate }: SignInPages) {
+  return asyncHandler(async (req, res) => {
+    if (req.user) await gate.signOut(req);
+    res.redirect(303, context.config.loginPath);
+  });
+}
