@@ -41,6 +41,10 @@ export type TwoFactorEventType =
   | 'session_ended'
   /** The person forgot one remembered device from their settings page. */
   | 'device_forgotten'
+  /** The person added another passkey or security key on their settings page (the first is `enrolled` or `method_changed`). */
+  | 'passkey_added'
+  /** The person removed one of their passkeys or security keys from their settings page. */
+  | 'passkey_removed'
   /** The person turned their second factor off (where the policy makes it optional). */
   | 'disabled';
 

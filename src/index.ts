@@ -6,7 +6,7 @@ import { createAttemptLimiter } from './flow/attempts.js';
 import { createGate } from './flow/gate.js';
 import { createGrantChecks } from './flow/grants.js';
 import { createReset } from './flow/reset.js';
-import { atSignIn, clearAll, createFactors } from './factors/index.js';
+import { atSignIn, clearAll, createFactors, findFactor } from './factors/index.js';
 import { createRecoveryCodes } from './factors/recovery/codes.js';
 import { createRememberedDevices } from './flow/remember-device.js';
 import { createSessionIndex } from './flow/session-index.js';
@@ -16,7 +16,7 @@ import type { FactorMethod } from './store/types.js';
 import { createRenderer } from './web/render.js';
 import { createErrorHandler, createUserRouter, requireSession } from './web/router.js';
 import { answerMisuse, looksLikeRequest, trapMountAsApp } from './web/misuse.js';
-import { createMountChecks, sessionMissing } from './web/self-checks.js';
+import { createMountChecks, sessionMissing } from './flow/self-checks.js';
 import { createCsrf } from './web/csrf.js';
 
 export interface SecondFactor {
@@ -114,7 +114,7 @@ export function secondFactor(options: SecondFactorOptions): SecondFactor {
   const adminRouter = express.Router();
   adminRouter.use(requireSession('adminRouter'));
   adminRouter.use('/policy', policyRouter);
-  adminRouter.use(createAdminRouter({ config, accounts, attempts, reset: createReset({ config, attempts, devices, clearFactors: (userId) => clearAll(factors, userId) }), sessions, render, handleError, grants }));
+  adminRouter.use(createAdminRouter({ config, accounts, attempts, reset: createReset({ config, attempts, devices, clearFactors: (userId) => clearAll(factors, userId) }), sessions, render, handleError, grants, statusOf: (record) => findFactor(factors, record.method)?.adminStatus(record) }));
   // The session check above answers through the package's page, not the host's error handler.
   adminRouter.use(handleError);
 

@@ -217,6 +217,25 @@ export interface SecondFactorOptions {
    * @default () => false (no one)
    */
   readonly canManagePolicy?: (user: Express.User) => boolean;
+  /**
+   * Passkeys and security keys (WebAuthn) as a third factor, offered only when this is set:
+   * `rpId` is your site's domain (`"portal.example.com"`, or `"localhost"` in development; never
+   * an IP address) and `origins` the exact origins your pages are served from
+   * (`"https://portal.example.com"`). They are never taken from the request, whose Host header
+   * a phishing proxy controls. `userVerification` (fingerprint, face, PIN) defaults to
+   * `"preferred"`.
+   */
+  readonly passkeys?: PasskeyOptions;
+}
+
+/** The site as passkeys see it (see SecondFactorOptions.passkeys). */
+export interface PasskeyOptions {
+  readonly rpId: string;
+  readonly origins: readonly string[];
+  /** Shown by some authenticators when a passkey is made. @default the issuer */
+  readonly rpName?: string;
+  /** @default 'preferred' */
+  readonly userVerification?: 'required' | 'preferred' | 'discouraged';
 }
 
 /** The parsed options: nothing optional, computed once. */
@@ -252,6 +271,8 @@ export interface Config {
   readonly canManagePolicy: (user: Express.User) => boolean;
   readonly i18n: Translations;
   readonly brand: { readonly name: string; readonly logoUrl: string | undefined; readonly stylesheetUrl: string | undefined };
+  /** The passkey relying party; absent when passkeys are not offered. */
+  readonly passkeys: { readonly id: string; readonly name: string; readonly origins: readonly string[]; readonly userVerification: 'required' | 'preferred' | 'discouraged' } | undefined;
 }
 
 const fn = (what: string) =>
@@ -327,9 +348,40 @@ const schema = z.strictObject({
     .optional(),
   policy: policyOptionsSchema.optional(),
   canManagePolicy: fn('user) => boolean').optional(),
+  passkeys: z
+    .strictObject({
+      rpId: z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/, 'must be a lower-case domain such as "portal.example.com" or "localhost"').refine((v) => !/^[0-9.]+$/.test(v), 'must be a domain, not an IP address (WebAuthn refuses IP addresses as an RP ID)'),
+      origins: z.array(z.string()).min(1, 'must list at least one origin, such as "https://portal.example.com"'),
+      rpName: z.string().trim().min(1).max(64).optional(),
+      userVerification: z.enum(['required', 'preferred', 'discouraged']).optional(),
+    })
+    .optional(),
 });
 
 const knownOptions = Object.keys(schema.shape);
+
+/**
+ * The passkey relying party, or none (passkeys not offered). Each origin must be an origin
+ * (no path), on the RP ID or a subdomain of it, over https (http only for localhost).
+ */
+function relyingParty(o: z.infer<typeof schema>): Config['passkeys'] {
+  if (!o.passkeys) return undefined;
+  const { rpId, origins } = o.passkeys;
+  for (const origin of origins) {
+    let url: URL | undefined;
+    try {
+      url = new URL(origin);
+    } catch {
+      url = undefined;
+    }
+    const problem = !url || url.origin !== origin ? 'is not an origin (scheme, host and port only, e.g. "https://portal.example.com")'
+      : url.hostname !== rpId && !url.hostname.endsWith(`.${rpId}`) ? `is not on the RP ID ${JSON.stringify(rpId)} or a subdomain of it`
+      : url.protocol !== 'https:' && url.hostname !== 'localhost' ? 'must use https (http is allowed only for localhost)'
+      : undefined;
+    if (problem) throw invalid(`passkeys.origins: ${JSON.stringify(origin)} ${problem}.`);
+  }
+  return { id: rpId, name: o.passkeys.rpName ?? o.issuer, origins: [...origins], userVerification: o.passkeys.userVerification ?? 'preferred' };
+}
 
 function invalid(message: string): TwoFactorError {
   return new TwoFactorError('invalid_option', `secondFactor(): ${message}`);
@@ -422,6 +474,7 @@ export function parseOptions(options: SecondFactorOptions): Config {
       ...(o.locale ? { locale: o.locale as NonNullable<SecondFactorOptions['locale']> } : {}),
     }),
     brand: { name: o.brand?.name ?? o.issuer, logoUrl: o.brand?.logoUrl, stylesheetUrl: o.brand?.stylesheetUrl },
+    passkeys: relyingParty(o),
     policy: o.policy ?? {},
     canManagePolicy: (o.canManagePolicy as SecondFactorOptions['canManagePolicy']) ?? (() => false),
   });
@@ -481,7 +534,7 @@ function chooseSender(o: z.infer<typeof schema>, production: boolean): SmsSender
 }
 
 /** What the person is told about (`notify`): changes to how they sign in, and alarms. */
-const notifiedTypes: ReadonlySet<TwoFactorEventType> = new Set<TwoFactorEventType>(['enrolled', 'method_changed', 'reset', 'locked', 'recovery_code_used']);
+const notifiedTypes: ReadonlySet<TwoFactorEventType> = new Set<TwoFactorEventType>(['enrolled', 'method_changed', 'reset', 'locked', 'recovery_code_used', 'passkey_added', 'passkey_removed']);
 
 function trimSlash(path: string): string {
   return path.length > 1 ? path.replace(/\/+$/, '') : path;

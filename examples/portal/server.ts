@@ -33,6 +33,8 @@ const { app } = createPortal({
   ...(redis ? { redis } : {}),
   secondFactor: {
     sms,
+    // Passkeys need a domain, not an IP address: open the portal as http://localhost:PORT.
+    passkeys: { rpId: 'localhost', origins: [`http://localhost:${port}`] },
     ...(mode ? { policy: { mode, lockMode, roleModes: { 'bot-admin': 'required', 'partner-admin': 'required' }, rememberDeviceDays: 30 } } : {}),
     ...(process.env.ENCRYPTION_KEY ? { encryptionKey: process.env.ENCRYPTION_KEY } : {}),
     // Where a real portal would send an email; the person's address comes from its directory.
@@ -42,7 +44,7 @@ const { app } = createPortal({
 });
 
 const server = app.listen(port, '127.0.0.1', () => {
-  console.log(`Example portal on http://127.0.0.1:${port}/login (password for every demo user: demo-password)`);
+  console.log(`Example portal on http://localhost:${port}/login (password for every demo user: demo-password)`);
   console.log(redis ? 'State: Redis' : 'State: in memory (set REDIS_URL to use Redis)');
   console.log(accessKey ? 'Text messages: MessageBird' : 'Text messages: printed here (set MESSAGEBIRD_ACCESS_KEY and MESSAGEBIRD_ORIGINATOR to send them)');
 });

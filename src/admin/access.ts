@@ -2,7 +2,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import { TwoFactorError } from '../errors.js';
 import { owedAgain } from '../flow/grants.js';
 import { safeReturnPath } from '../flow/session.js';
-import { asyncHandler, wantsJson } from '../web/http.js';
+import { asyncHandler, wantsJson } from '../http.js';
 import type { AdminAction, RefusalReason } from './audit.js';
 import type { AdminContext } from './context.js';
 import type { Person } from './directory.js';

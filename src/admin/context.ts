@@ -1,3 +1,5 @@
+import type { FactorText } from '../factors/contract.js';
+import type { UserRecord } from '../store/types.js';
 import type { Config } from '../options.js';
 import type { Accounts } from '../flow/account.js';
 import type { AttemptLimiter } from '../flow/attempts.js';
@@ -29,6 +31,8 @@ export interface AdminContext {
   readonly reset: Reset;
   readonly render: Render;
   readonly grants: GrantChecks;
+  /** The status column's words for an enrolment, from its factor. */
+  readonly statusOf: (record: UserRecord) => FactorText | undefined;
   readonly directory: Directory;
   readonly audit: AuditTrail;
   readonly sessions: SessionEnder;

@@ -1,5 +1,7 @@
 import type { Request } from 'express';
 import { readField } from '../web/input.js';
+import type { FactorText } from '../factors/contract.js';
+import type { Standing } from '../flow/account.js';
 import type { MessageKey } from '../web/messages.js';
 import { hasFactorState } from './actions.js';
 import type { AuditEntry } from './audit.js';
@@ -31,6 +33,7 @@ async function rowOf(ctx: AdminContext, actor: Person, person: Person) {
     firm: person.firm ?? person.tenant.join('/'),
     method: standing.method,
     skipped: standing.skipped,
+    status: statusText(ctx, standing),
     lockedSeconds,
     self: person.id === actor.id,
     canReset: resettable && hasFactorState(standing),
@@ -59,9 +62,11 @@ export const pageHref = (req: Request, query: string, page: number) => {
   return search ? `${listPath(req)}?${search}` : listPath(req);
 };
 
-/** The status column's message for a row: which factor, skipped, or none. */
-export const statusKey = (row: AdminRow): MessageKey =>
-  row.method === 'totp' ? 'admin.status.totp' : row.method === 'sms' ? 'admin.status.sms' : row.skipped ? 'admin.status.skipped' : 'admin.status.none';
+/** The status column's words: the enrolled factor's own (see Factor.adminStatus), skipped, or none. */
+function statusText(ctx: AdminContext, standing: Standing): FactorText {
+  const enrolled = standing.method && standing.record ? ctx.statusOf(standing.record) : undefined;
+  return enrolled ?? { key: standing.skipped ? 'admin.status.skipped' : 'admin.status.none' };
+}
 
 /** One line of "recent actions" on the list page. */
 export const recentLine = (entry: AuditEntry) => ({

@@ -4,7 +4,7 @@ import { authorize } from './access.js';
 import { hasFactorState, resetTarget, unlockTarget } from './actions.js';
 import type { AdminContext } from './context.js';
 import type { Person } from './directory.js';
-import { list, listPath, pageHref, RECENT_ENTRIES, recentLine, statusKey } from './listing.js';
+import { list, listPath, pageHref, RECENT_ENTRIES, recentLine } from './listing.js';
 
 // The HTML pages of the admin router, one function per route. Each runs after `asAdmin`
 // (access.ts) found the actor to be an admin; acting on a person goes through `authorize`.
@@ -26,7 +26,7 @@ export async function showUsers(ctx: AdminContext, req: Request, res: Response, 
     pages,
     previousHref: page > 1 ? pageHref(req, query, page - 1) : undefined,
     nextHref: hasNext ? pageHref(req, query, page + 1) : undefined,
-    rows: rows.map((row) => ({ ...row, status: statusKey(row), lockedMinutes: Math.ceil(row.lockedSeconds / 60) })),
+    rows: rows.map((row) => ({ ...row, lockedMinutes: Math.ceil(row.lockedSeconds / 60) })),
     recent: recent.map(recentLine),
   });
 }

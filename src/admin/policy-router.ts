@@ -4,7 +4,7 @@ import { TwoFactorError } from '../errors.js';
 import { owedAgain, type GrantChecks } from '../flow/grants.js';
 import type { Policy, PolicyMode } from '../flow/policy.js';
 import { formProtection } from '../web/csrf.js';
-import { asyncHandler } from '../web/http.js';
+import { asyncHandler } from '../http.js';
 import { readField } from '../web/input.js';
 import type { MessageKey } from '../web/messages.js';
 import type { Render } from '../web/render.js';

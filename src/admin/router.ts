@@ -1,5 +1,7 @@
 import express, { type ErrorRequestHandler, type Router } from 'express';
 import type { Config } from '../options.js';
+import type { FactorText } from '../factors/contract.js';
+import type { UserRecord } from '../store/types.js';
 import { TwoFactorError } from '../errors.js';
 import type { Accounts } from '../flow/account.js';
 import type { AttemptLimiter } from '../flow/attempts.js';
@@ -48,6 +50,8 @@ export function createAdminRouter(deps: {
   render: Render;
   handleError: ErrorRequestHandler;
   grants: GrantChecks;
+  /** The status column's words for an enrolment: its factor's `adminStatus` ("Passkey (2)"). */
+  statusOf: (record: UserRecord) => FactorText | undefined;
 }): Router {
   const router = express.Router();
   const ctx = adminContext(deps);
@@ -89,6 +93,7 @@ function adminContext(deps: AdminRouterDeps): AdminContext | undefined {
     reset: deps.reset,
     render: deps.render,
     grants: deps.grants,
+    statusOf: deps.statusOf,
     directory: createDirectory(config, admin),
     audit: createAuditTrail(config, admin.rules),
     sessions: createSessionEnder(admin, config.sessionIndex ? deps.sessions : undefined),

@@ -84,6 +84,8 @@ export interface FactorPages {
   confirmView(req: Request, who: Person, record: UserRecord): Promise<Record<string, unknown>>;
   /** POST /settings/confirm with this factor. */
   confirm(req: Request, res: Response, who: Person, record: UserRecord): Promise<void>;
+  /** The variables of the factor's own settings section (`Factor.settingsPartial`), if it has one. */
+  settingsView?(req: Request, who: Person, record: UserRecord, fresh: boolean): Record<string, unknown>;
 }
 
 /**
@@ -97,6 +99,8 @@ export interface Factor {
   readonly labels: { readonly choose: MessageKey; readonly hint: MessageKey; readonly changeTo: MessageKey };
   /** The partial of the settings page's "confirm it's you" section. */
   readonly confirmPartial: string;
+  /** A section of its own on the settings page (the list of passkeys), if it has one. */
+  readonly settingsPartial?: string;
   /** The settings page's line for an enrolment of this factor ("Text messages to xxx-xxx-9443"). */
   describe(record: UserRecord): FactorText;
   /** The admin list's status column ("Passkey (2)"). */

@@ -2,15 +2,18 @@ import type { Config } from '../options.js';
 import type { SecondFactorSession } from '../flow/session.js';
 import type { UserRecord } from '../store/types.js';
 import type { Factor } from './contract.js';
+import { passkeyFactor } from './passkey/index.js';
 import { smsFactor } from './sms/index.js';
 import { totpFactor } from './totp/index.js';
 
 /**
  * The factors a person may enrol, in the order the method choice offers them (the first is
- * the recommended one). A new factor is a folder beside these and one line here.
+ * the recommended one; passkeys, when the host configured them, come next). A new factor is a
+ * folder beside these and one line here.
  */
 export function createFactors(config: Config): readonly Factor[] {
-  return [totpFactor(config), smsFactor(config)];
+  const passkey = passkeyFactor(config);
+  return passkey ? [totpFactor(config), passkey, smsFactor(config)] : [totpFactor(config), smsFactor(config)];
 }
 
 /** The factor of a method, if this version has it. */

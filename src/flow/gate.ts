@@ -1,13 +1,13 @@
 import type { ErrorRequestHandler, NextFunction, Request, Response } from 'express';
 import type { Config } from '../options.js';
 import { TwoFactorError } from '../errors.js';
-import { wantsJson } from '../web/http.js';
+import { wantsJson } from '../http.js';
 import type { Accounts, Standing } from './account.js';
 import type { Policy } from './policy.js';
 import type { RememberedDevices } from './remember-device.js';
 import { createGrantChecks, owedAgain, type GrantChecks } from './grants.js';
 import { safeReturnPath, type SecondFactorSession, type SessionGrant } from './session.js';
-import { sessionMissing, type MountChecks } from '../web/self-checks.js';
+import { sessionMissing, type MountChecks } from './self-checks.js';
 import type { UserRecord } from '../store/types.js';
 import type { SessionIndex } from './session-index.js';
 

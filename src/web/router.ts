@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Config } from '../options.js';
 import { TwoFactorError, isTwoFactorError } from '../errors.js';
@@ -12,12 +14,18 @@ import type { RememberedDevices } from '../flow/remember-device.js';
 import type { SessionIndex } from '../flow/session-index.js';
 import { createCodeChecks } from './code-check.js';
 import { formProtection, isCsrfError, refuseCrossOrigin } from './csrf.js';
-import { wantsJson } from './http.js';
+import { wantsJson } from '../http.js';
 import { errorMessageKey } from './messages.js';
 import { packagePublicDir, type Render } from './render.js';
-import { sessionFailure, sessionMissing, type MountChecks } from './self-checks.js';
+import { sessionFailure, sessionMissing, type MountChecks } from '../flow/self-checks.js';
 import { createSettingsContext, registerSettingsRoutes } from './settings-routes.js';
 import { chooseMethod, completeVerified, requestEnable, showChoice, showEnable, showStart, showVerify, signOut, skip, verify, type SignInPages } from './signin-pages.js';
+
+/**
+ * @simplewebauthn/browser's UMD bundle (global `SimpleWebAuthnBrowser`). Found from its main
+ * entry: the bundle is not in the package's `exports`, so it cannot be resolved by path.
+ */
+const webauthnBrowserBundle = join(dirname(createRequire(import.meta.url).resolve('@simplewebauthn/browser')), '..', 'dist', 'bundle', 'index.umd.min.js');
 
 /** What the person's router is made of. */
 export interface UserRouterDeps {
@@ -87,6 +95,8 @@ function protectRouter(router: Router, deps: UserRouterDeps): void {
   router.use(function secondFactorMountCheck(req, _res, next) {
     next(deps.mountChecks.routerMismatch(req));
   });
+  // The WebAuthn browser helper, served from its package as it ships (no copy to drift).
+  router.get('/assets/simplewebauthn-browser.js', (_req, res) => res.sendFile(webauthnBrowserBundle, { maxAge: '1h' }));
   router.use('/assets', express.static(packagePublicDir, { index: false, maxAge: '1h', fallthrough: false }));
   // Before the CSRF check, which would fail on a missing session with a less helpful error.
   router.use(requireSession('router'));

@@ -5,7 +5,7 @@ import type { Accounts } from '../flow/account.js';
 import type { RememberedDevices } from '../flow/remember-device.js';
 import type { SecondFactorSession } from '../flow/session.js';
 import type { SessionIndex } from '../flow/session-index.js';
-import { asyncHandler } from './http.js';
+import { asyncHandler } from '../http.js';
 import { readField } from './input.js';
 
 /** An entry id as the page sends it: a keyed hash, base64url. */

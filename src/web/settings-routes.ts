@@ -1,7 +1,7 @@
 import type { Request, Response, Router } from 'express';
 import type { Config } from '../options.js';
 import { TwoFactorError } from '../errors.js';
-import type { Enrolment, FactorContext, Person, SettingsContext } from '../factors/contract.js';
+import type { Enrolment, FactorContext, FactorText, Person, SettingsContext } from '../factors/contract.js';
 import { RECOVERY_CODE_COUNT, RECOVERY_CODES_LOW, type RecoveryCodes } from '../factors/recovery/codes.js';
 import { issueToken, renderRecoveryCodes } from '../factors/recovery/pages.js';
 import type { Accounts } from '../flow/account.js';
@@ -10,7 +10,7 @@ import type { RememberedDevices } from '../flow/remember-device.js';
 import type { SecondFactorSession } from '../flow/session.js';
 import type { SessionIndex } from '../flow/session-index.js';
 import type { FactorMethod, UserRecord } from '../store/types.js';
-import { asyncHandler } from './http.js';
+import { asyncHandler } from '../http.js';
 import { readField } from './input.js';
 import type { MessageKey } from './messages.js';
 import type { PageError } from './page-errors.js';
@@ -21,7 +21,7 @@ import { factorOf, type MountedFactor } from './signin-pages.js';
 declare module 'express-session' {
   interface SessionData {
     /** Shown once on the settings page after a change (post, redirect, get). */
-    secondFactorSettingsNotice?: MessageKey;
+    secondFactorSettingsNotice?: MessageKey | FactorText;
   }
 }
 
@@ -144,12 +144,14 @@ async function renderSettings(req: Request, res: Response, page: SettingsPage, w
   const mode = policy.modeFor(policyState, roleOf(who.user));
   const notice = req.session.secondFactorSettingsNotice;
   delete req.session.secondFactorSettingsNotice;
+  const mounted = record && method ? factorOf(page.factors, method) : undefined;
   const freshNow = method !== undefined && isFresh(config, who.state);
   const left = recovery.left(record);
   page.deps.render(req, res, status, 'settings', {
     title: 'page.title.settings',
     method,
-    described: record && method ? factorOf(page.factors, method)?.factor.describe(record) : undefined,
+    described: record && mounted?.factor.describe(record),
+    section: record && mounted?.factor.settingsPartial ? { partial: mounted.factor.settingsPartial, ...mounted.pages.settingsView?.(req, who, record, freshNow) } : undefined,
     recoveryLeft: left,
     recoveryTotal: RECOVERY_CODE_COUNT,
     recoveryLow: method !== undefined && left <= RECOVERY_CODES_LOW,
@@ -162,7 +164,7 @@ async function renderSettings(req: Request, res: Response, page: SettingsPage, w
     canDisable: method !== undefined && mode === 'optional',
     canEnable: method === undefined && mode !== 'off',
     portalOff: mode === 'off',
-    notice,
+    notice: typeof notice === 'string' ? { key: notice } : notice,
     places: await page.places.view(req, who.state),
     home: config.successRedirect,
     ...(error ? { error } : {}),

@@ -5,7 +5,7 @@ import type { Standing } from '../flow/account.js';
 import type { Gate } from '../flow/gate.js';
 import type { RememberedDevices } from '../flow/remember-device.js';
 import type { FactorMethod, UserRecord } from '../store/types.js';
-import { asyncHandler } from './http.js';
+import { asyncHandler } from '../http.js';
 import { readField } from './input.js';
 import { errorMessageKey } from './messages.js';
 

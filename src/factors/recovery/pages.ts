@@ -3,7 +3,7 @@ import type { Config } from '../../options.js';
 import { TwoFactorError } from '../../errors.js';
 import type { Gate } from '../../flow/gate.js';
 import { randomId } from '../../secrets.js';
-import { asyncHandler, wantsJson } from '../../web/http.js';
+import { asyncHandler, wantsJson } from '../../http.js';
 import { readField } from '../../web/input.js';
 import type { MessageKey } from '../../web/messages.js';
 import type { Render } from '../../web/render.js';

@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import { TwoFactorError } from '../../errors.js';
-import { asyncHandler } from '../../web/http.js';
+import { asyncHandler } from '../../http.js';
 import type { PageError } from '../../web/page-errors.js';
 import type { Person } from '../contract.js';
 import { checkSmsCode, codePage, pendingPhone, phoneError, renderVerify, sendCodeUnlessLocked, typedPhone, type SmsPages } from './pages.js';

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import { TwoFactorError } from '../../errors.js';
 import type { UserRecord } from '../../store/types.js';
-import { asyncHandler } from '../../web/http.js';
+import { asyncHandler } from '../../http.js';
 import { readCode, readField } from '../../web/input.js';
 import { errorFor, type PageError } from '../../web/page-errors.js';
 import type { FactorContext, Person } from '../contract.js';

@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import { TwoFactorError } from '../../errors.js';
-import { asyncHandler } from '../../web/http.js';
+import { asyncHandler } from '../../http.js';
 import { readCode } from '../../web/input.js';
 import { errorFor, type PageError } from '../../web/page-errors.js';
 import type { UserRecord } from '../../store/types.js';

@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import type { UserRecord } from '../../store/types.js';
-import { asyncHandler } from '../../web/http.js';
+import { asyncHandler } from '../../http.js';
 import type { PageError } from '../../web/page-errors.js';
 import type { Person } from '../contract.js';
 import { checkTotpCode, enrolmentView, pendingSecret, type TotpPages } from './pages.js';
