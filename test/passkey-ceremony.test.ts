@@ -172,7 +172,8 @@ describe('passkey ceremony (Chromium, virtual authenticators)', function () {
     const posted = harness.nextPost();
     await person.page.getByRole('button', { name: button }).click();
     const body = await posted;
-    await person.page.waitForLoadState('load');
+    // The answer to the POST leads to /done: wait for that page, or the next goto races it.
+    await person.page.waitForURL(/\/done$/, { waitUntil: 'load' });
     assert.deepEqual(person.problems, [], `no CSP violation or script error on ${view}`);
     return body;
   }
