@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -78,6 +78,8 @@ export async function startE2eRedis(): Promise<E2eRedis> {
 
 export interface E2ePortal extends Portal {
   readonly url: string;
+  /** The same portal by IP address (http://127.0.0.1:PORT), for set-up over plain HTTP. */
+  readonly loopbackUrl: string;
   /** Every text message "sent", with its code. */
   readonly sms: CapturingSender;
   readonly events: TwoFactorEvent[];
@@ -89,12 +91,37 @@ export interface E2ePortal extends Portal {
  * clock, and text messages captured instead of sent. `prefix` keeps the 2FA state of several
  * portals on one Redis apart (the policy switch lives there too).
  */
-export async function startE2ePortal(
-  redis: E2eRedis,
-  options: { readonly prefix: string; readonly secondFactor?: Partial<SecondFactorOptions> },
-): Promise<E2ePortal> {
+/** A free loopback port, reserved by listening on it and closing it again. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  probe.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => {
+    probe.once('listening', resolve);
+    probe.once('error', reject);
+  });
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+export interface E2ePortalOptions {
+  readonly prefix: string;
+  readonly secondFactor?: Partial<SecondFactorOptions>;
+  /**
+   * Offers passkeys: the portal gets a port reserved first, its `url` is
+   * http://localhost:PORT (an RP ID must be a domain) and `secondFactor.passkeys` is
+   * `{ rpId: 'localhost', origins: ['http://localhost:PORT'] }`, or the given origins.
+   */
+  readonly passkeys?: true | { readonly origins: readonly string[] };
+}
+
+export async function startE2ePortal(redis: E2eRedis, options: E2ePortalOptions): Promise<E2ePortal> {
   const sms = capturingSender();
   const events: TwoFactorEvent[] = [];
+  const reserved = options.passkeys ? await freePort() : 0;
+  const passkeys = options.passkeys
+    ? { passkeys: { rpId: 'localhost', origins: options.passkeys === true ? [`http://localhost:${reserved}`] : [...options.passkeys.origins] } }
+    : {};
   const portal = createPortal({
     redis: redis.client,
     secondFactor: {
@@ -105,10 +132,11 @@ export async function startE2ePortal(
         events.push(event);
       },
       logger: { info() {}, warn() {}, error: (message) => console.error(`portal: ${message}`) },
+      ...passkeys,
       ...options.secondFactor,
     },
   });
-  const server = portal.app.listen(0, '127.0.0.1');
+  const server = portal.app.listen(reserved, '127.0.0.1');
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
@@ -116,7 +144,8 @@ export async function startE2ePortal(
   const { port } = server.address() as AddressInfo;
   return {
     ...portal,
-    url: `http://127.0.0.1:${port}`,
+    url: options.passkeys ? `http://localhost:${port}` : `http://127.0.0.1:${port}`,
+    loopbackUrl: `http://127.0.0.1:${port}`,
     sms,
     events,
     stop: () =>
@@ -131,7 +160,7 @@ export async function startE2ePortal(
  * For a describe block: a browser, a Redis server and a portal on it for its tests, all stopped
  * after them. `browser` and `portal` are there once `before` ran.
  */
-export function e2eSuite(options: Parameters<typeof startE2ePortal>[1]): { readonly browser: Browser; readonly portal: E2ePortal } {
+export function e2eSuite(options: E2ePortalOptions): { readonly browser: Browser; readonly portal: E2ePortal; readonly redis: E2eRedis } {
   let browser: Browser | undefined;
   let redis: E2eRedis | undefined;
   let portal: E2ePortal | undefined;
@@ -158,6 +187,10 @@ export function e2eSuite(options: Parameters<typeof startE2ePortal>[1]): { reado
     },
     get portal() {
       return ready(portal);
+    },
+    /** The suite's Redis, for a second portal on the same store. */
+    get redis() {
+      return ready(redis);
     },
   };
 }
