@@ -106,7 +106,7 @@ export const es: Readonly<Record<MessageKey, string>> = {
 
 
   'remember.label': 'Recordar este dispositivo durante {days} días',
-  'remember.hint': 'Este navegador no le pedirá un código. No marque esta opción en un equipo compartido o público.',
+  'remember.hint': 'Este navegador no le pedirá el segundo paso. No marque esta opción en un equipo compartido o público.',
 
   'settings.heading.method': 'Cómo inicia sesión',
   'settings.heading.recovery': 'Códigos de recuperación',

@@ -57,7 +57,7 @@ export const en = {
 
 
   'remember.label': 'Remember this device for {days} days',
-  'remember.hint': 'This browser won’t ask you for a code. Don’t tick this on a shared or public computer.',
+  'remember.hint': 'This browser won’t ask for your second step. Don’t tick this on a shared or public computer.',
 
   'settings.heading.method': 'How you sign in',
   'settings.heading.recovery': 'Recovery codes',
