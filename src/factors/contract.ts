@@ -45,6 +45,11 @@ export interface FactorContext {
   readonly renderLocked: RenderLocked;
   /** The pending sign-in of this session; throws `not_pending` when there is none. */
   requirePending(req: Request): Promise<Person>;
+  /**
+   * The pending sign-in of a person still to enrol; someone enrolled meanwhile (another tab) is
+   * sent to verify instead (`undefined`, the page has been answered).
+   */
+  pendingToEnrol(req: Request, res: Response): Promise<Person | undefined>;
   /** A first enrolment was saved: the recovery codes are shown once, then the sign-in goes on. */
   finishEnrolment(req: Request, res: Response): Promise<void>;
   /** The factor was proved at sign-in: pending -> done (and this browser remembered, if asked). */

@@ -81,6 +81,7 @@ function createFactorContext(deps: UserRouterDeps, late: LateSteps): FactorConte
     config: deps.config, accounts: deps.accounts, attempts: deps.attempts, policy: deps.policy, render: deps.render, renderLocked,
     codeChecks: createCodeChecks(deps.config, deps.attempts, renderLocked),
     requirePending: (req) => requirePending(deps, req),
+    pendingToEnrol: (req, res) => pendingToEnrol(deps, req, res),
     finishEnrolment: (req, res) => late.recovery.showAfterEnrolment(req, res),
     completeVerified: (req, res, record) => completeVerified(req, res, record, { context, gate: deps.gate, devices: deps.devices }),
     settings: createSettingsContext(deps, () => late.showSettings),
@@ -120,6 +121,13 @@ async function requirePending({ config, gate }: UserRouterDeps, req: Request): P
     throw new TwoFactorError('not_pending', 'the pending sign-in expired');
   }
   return { state, userId: state.userId, user: req.user };
+}
+
+async function pendingToEnrol(deps: UserRouterDeps, req: Request, res: Response): Promise<Person | undefined> {
+  const pending = await requirePending(deps, req);
+  if (!(await deps.accounts.standing(pending.userId)).method) return pending;
+  res.redirect(303, `${deps.config.basePath}/verify`);
+  return undefined;
 }
 
 /** The locked page, with Retry-After: no form, the minutes until it lifts. */

@@ -77,13 +77,10 @@ async function renderChoice(req: Request, res: Response, pages: SignInPages, pen
 
 /** GET /enrol: the method choice, one option per factor. */
 export function showChoice(pages: SignInPages) {
-  const { config, accounts, requirePending } = pages.context;
+  const { pendingToEnrol } = pages.context;
   return asyncHandler(async (req, res) => {
-    const pending = await requirePending(req);
-    if ((await accounts.standing(pending.userId)).method) {
-      res.redirect(303, `${config.basePath}/verify`);
-      return;
-    }
+    const pending = await pendingToEnrol(req, res);
+    if (!pending) return;
     await renderChoice(req, res, pages, pending);
   });
 }

@@ -145,13 +145,10 @@ async function renderEnrol(req: Request, res: Response, pages: PasskeyPages, who
 
 /** GET /enrol/passkey: name the key, then the browser's prompt. */
 export function showEnrolment(pages: PasskeyPages) {
-  const { config, accounts, requirePending } = pages.context;
+  const { pendingToEnrol } = pages.context;
   return asyncHandler(async (req, res) => {
-    const pending = await requirePending(req);
-    if ((await accounts.standing(pending.userId)).method) {
-      res.redirect(303, `${config.basePath}/verify`);
-      return;
-    }
+    const pending = await pendingToEnrol(req, res);
+    if (!pending) return;
     await renderEnrol(req, res, pages, pending);
   });
 }

@@ -16,19 +16,10 @@ async function renderConfirm(req: Request, res: Response, pages: SmsPages, pendi
   pages.context.render(req, res, status, 'enrol-sms-confirm', { title: 'page.title.enrolSms', ...(await codePage(pages, pending, last4, error)) });
 }
 
-/** A pending person who enrolled meanwhile (another tab) verifies instead. */
-async function pendingUnenrolled(req: Request, res: Response, pages: SmsPages): Promise<Person | undefined> {
-  const { accounts, requirePending, config } = pages.context;
-  const pending = await requirePending(req);
-  if (!(await accounts.standing(pending.userId)).method) return pending;
-  res.redirect(303, `${config.basePath}/verify`);
-  return undefined;
-}
-
 /** GET /enrol/sms: the phone form. */
 export function showPhoneForm(pages: SmsPages) {
   return asyncHandler(async (req, res) => {
-    if (await pendingUnenrolled(req, res, pages)) renderPhoneForm(req, res, pages);
+    if (await pages.context.pendingToEnrol(req, res)) renderPhoneForm(req, res, pages);
   });
 }
 
@@ -59,7 +50,7 @@ export function submitPhone(pages: SmsPages) {
 /** GET /enrol/sms/confirm: the code field, the masked number, "Resend". */
 export function showConfirm(pages: SmsPages) {
   return asyncHandler(async (req, res) => {
-    const pending = await pendingUnenrolled(req, res, pages);
+    const pending = await pages.context.pendingToEnrol(req, res);
     if (!pending) return;
     if (pending.state.enrolment?.method !== 'sms') {
       res.redirect(303, `${pages.context.config.basePath}/enrol/sms`);

@@ -71,13 +71,10 @@ async function renderEnrolment(req: Request, res: Response, pending: Person, pag
 
 /** GET /enrol/totp: the QR code and key; someone enrolled meanwhile verifies instead. */
 export function showEnrolment(pages: TotpPages) {
-  const { config, accounts, requirePending } = pages.context;
+  const { pendingToEnrol } = pages.context;
   return asyncHandler(async (req, res) => {
-    const pending = await requirePending(req);
-    if ((await accounts.standing(pending.userId)).method) {
-      res.redirect(303, `${config.basePath}/verify`);
-      return;
-    }
+    const pending = await pendingToEnrol(req, res);
+    if (!pending) return;
     await renderEnrolment(req, res, pending, pages);
   });
 }
