@@ -23,7 +23,7 @@ import {
 } from '../src/factors/passkey/ceremony.js';
 import { passkeyMessages } from '../src/factors/passkey/messages.js';
 import { en, format } from '../src/web/messages.js';
-import { failingFindings, launchBrowser, runAxe } from './e2e/helpers.js';
+import { addVirtualKey, failingFindings, launchBrowser, runAxe } from './e2e/helpers.js';
 
 /**
  * The passkey ceremony (src/factors/passkey/ceremony.ts) against a real browser: Debian's
@@ -124,19 +124,7 @@ async function openPerson(browser: Browser, transport: 'internal' | 'usb'): Prom
     if (/Content Security Policy/i.test(message.text())) problems.push(`CSP: ${message.text()}`);
   });
   page.on('pageerror', (error) => problems.push(`script error: ${error.message}`));
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-      protocol: 'ctap2',
-      ctap2Version: 'ctap2_1',
-      transport,
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-      automaticPresenceSimulation: true,
-    },
-  });
+  const { cdp } = await addVirtualKey(context, page, transport);
   return { context, page, cdp, problems };
 }
 

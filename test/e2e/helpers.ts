@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { after, before } from 'mocha';
 import { generateSync } from 'otplib';
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type CDPSession, type Locator, type Page } from 'playwright-core';
 import { createClient, type RedisClientType } from 'redis';
 import { RedisStore, type SecondFactorOptions, type TwoFactorEvent } from 'passport-second-factor';
 import { createPortal, type Portal } from '../../examples/portal/app.js';
@@ -47,6 +47,34 @@ export async function launchBrowser(executablePath = CHROMIUM_PATH): Promise<Bro
         'The browser journeys need it: run `npm test` (scripts/test.sh installs it) or `apt-get install -y chromium`.',
     );
   }
+}
+
+/** A virtual authenticator, which answers every WebAuthn prompt on its page by itself. */
+export interface VirtualKey {
+  readonly cdp: CDPSession;
+  readonly authenticatorId: string;
+}
+
+/**
+ * A DevTools virtual authenticator on `page`: CTAP 2.1 with resident keys, the person verified
+ * and presence simulated, so prompts complete without a human. `internal` is a platform
+ * passkey, `usb` a security key.
+ */
+export async function addVirtualKey(context: BrowserContext, page: Page, transport: 'internal' | 'usb'): Promise<VirtualKey> {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      ctap2Version: 'ctap2_1',
+      transport,
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  return { cdp, authenticatorId };
 }
 
 // --- the example portal, in this process, on a free loopback port --------------------------

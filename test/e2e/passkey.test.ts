@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import type { CDPSession, Page } from 'playwright-core';
 import {
+  addVirtualKey,
   e2eSuite,
   enrolAuthenticatorInBrowser,
   heading,
@@ -9,6 +10,7 @@ import {
   signInWithPassword,
   startE2ePortal,
   type PageCheck,
+  type VirtualKey,
 } from './helpers.js';
 
 /**
@@ -19,28 +21,8 @@ import {
 
 const PREFIX = 'e2e-passkey:';
 
-/** A virtual authenticator on the journey's page, which answers every prompt by itself. */
-interface VirtualKey {
-  readonly cdp: CDPSession;
-  readonly authenticatorId: string;
-}
-
-async function addVirtualKey(journey: Journey, transport: 'internal' | 'usb'): Promise<VirtualKey> {
-  const cdp = await journey.context.newCDPSession(journey.page);
-  await cdp.send('WebAuthn.enable');
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-      protocol: 'ctap2',
-      ctap2Version: 'ctap2_1',
-      transport,
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-      automaticPresenceSimulation: true,
-    },
-  });
-  return { cdp, authenticatorId };
-}
+/** A virtual authenticator on the journey's page. */
+const addJourneyKey = (journey: Journey, transport: 'internal' | 'usb'): Promise<VirtualKey> => addVirtualKey(journey.context, journey.page, transport);
 
 async function credentialsOn(key: VirtualKey) {
   return (await key.cdp.send('WebAuthn.getCredentials', { authenticatorId: key.authenticatorId })).credentials;
@@ -54,7 +36,7 @@ type Credentials = Awaited<ReturnType<typeof credentialsOn>>;
  * transports it was registered with).
  */
 async function keyWith(credentials: Credentials, transport: 'internal' | 'usb', to: Journey): Promise<VirtualKey> {
-  const key = await addVirtualKey(to, transport);
+  const key = await addJourneyKey(to, transport);
   for (const credential of credentials) await key.cdp.send('WebAuthn.addCredential', { authenticatorId: key.authenticatorId, credential });
   return key;
 }
@@ -130,7 +112,7 @@ describe('browser journeys: passkeys and security keys', function () {
     const journey = await Journey.open(e2e.browser, e2e.portal.url);
     const { page } = journey;
     try {
-      const key = await addVirtualKey(journey, 'internal');
+      const key = await addJourneyKey(journey, 'internal');
       await signInWithPassword(journey, 'acme.ops');
       await enrolWithPasskey(journey, 'MacBook', { screenshot: 'passkey-enrol' });
       assert.match(await page.locator('main').innerText(), /Welcome, Abe Acme/);
@@ -151,7 +133,7 @@ describe('browser journeys: passkeys and security keys', function () {
     const journey = await Journey.open(e2e.browser, e2e.portal.url);
     const { page } = journey;
     try {
-      const phone = await addVirtualKey(journey, 'internal');
+      const phone = await addJourneyKey(journey, 'internal');
       await signInWithPassword(journey, 'northwind.ops');
       await enrolWithPasskey(journey, 'Phone');
 
@@ -165,7 +147,7 @@ describe('browser journeys: passkeys and security keys', function () {
 
       // The security key is the one at hand now: the phone's authenticator is gone from this browser.
       await phone.cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: phone.authenticatorId });
-      const yubikey = await addVirtualKey(journey, 'usb');
+      const yubikey = await addJourneyKey(journey, 'usb');
       await journey.navigate(() => page.getByRole('link', { name: 'Add another passkey or security key' }).click());
       assert.equal(journey.path, '/2fa/settings/passkeys/add');
       assert.equal(await heading(page), 'Set up a passkey or security key');
@@ -210,7 +192,7 @@ describe('browser journeys: passkeys and security keys', function () {
   it('3. a bot admin sees “Passkey (1)”, resets the person, whose next sign-in goes to the method choice', async () => {
     const gia = await Journey.open(e2e.browser, e2e.portal.url);
     try {
-      await addVirtualKey(gia, 'internal');
+      await addJourneyKey(gia, 'internal');
       await signInWithPassword(gia, 'globex.ops');
       await enrolWithPasskey(gia, 'Laptop');
     } finally {
@@ -252,7 +234,7 @@ describe('browser journeys: passkeys and security keys', function () {
     let sueCredentials: Credentials;
     let captured: string[];
     try {
-      const sueKey = await addVirtualKey(sue, 'internal');
+      const sueKey = await addJourneyKey(sue, 'internal');
       captured = captureAssertions(sue.page);
       await signInWithPassword(sue, 'southpaw.ops');
       await enrolWithPasskey(sue, 'Sue’s key');
@@ -297,7 +279,7 @@ describe('browser journeys: passkeys and security keys', function () {
     // Otto has a key of his own and posts Sue's assertion.
     const otto = await Journey.open(e2e.browser, e2e.portal.url);
     try {
-      await addVirtualKey(otto, 'usb');
+      await addJourneyKey(otto, 'usb');
       await signInWithPassword(otto, 'bot.ops');
       await enrolWithPasskey(otto, 'Otto’s key');
       await signOut(otto);
@@ -313,7 +295,7 @@ describe('browser journeys: passkeys and security keys', function () {
   it('5. without WebAuthn the verify page says so and offers a recovery code; without scripts too', async () => {
     const ada = await Journey.open(e2e.browser, e2e.portal.url);
     try {
-      await addVirtualKey(ada, 'internal');
+      await addJourneyKey(ada, 'internal');
       await signInWithPassword(ada, 'acme.admin');
       await enrolWithPasskey(ada, 'Ada’s key');
     } finally {
