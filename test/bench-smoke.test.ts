@@ -60,6 +60,7 @@ describe('npm run bench -- --smoke', function () {
       commandsPerVerifiedRequest: { baseline: number; bundle: number; extra: number };
       signIns: Record<'pbkdf2' | 'plain', { perCpuSecond: number[]; ratio: number; perSecond: number[]; wallRatio: number }> & { redisCommands: number[] };
       redisMemory: { users: number; bytesPerUser: number; usedMemoryPerUser: number };
+      passkeyMemory: { users: number; bytesPerUser: number; usedMemoryPerUser: number };
       memoryStore: { pending: number; heap: number[]; entries: number[] };
       reset: { others: number[]; ms: number[]; ratio: number };
     };
@@ -81,6 +82,7 @@ describe('npm run bench -- --smoke', function () {
     }
     positive('Redis commands per sign-in', rows.signIns.redisCommands);
     positive('Redis bytes per enrolled person', [rows.redisMemory.bytesPerUser, rows.redisMemory.usedMemoryPerUser]);
+    positive('Redis bytes per person with a passkey', [rows.passkeyMemory.bytesPerUser, rows.passkeyMemory.usedMemoryPerUser]);
     positive('MemoryStore heap', rows.memoryStore.heap);
     positive('reset latency', [...rows.reset.ms, rows.reset.ratio]);
 
@@ -88,6 +90,7 @@ describe('npm run bench -- --smoke', function () {
     assert.equal(rows.commandsPerVerifiedRequest.baseline, 2, 'express-session: GET and EXPIRE');
     assert.equal(rows.commandsPerVerifiedRequest.extra, 0, 'the guard adds no Redis command');
     assert.equal(rows.redisMemory.users, 200);
+    assert.equal(rows.passkeyMemory.users, 200);
     assert.equal(rows.memoryStore.entries[0], 3 * rows.memoryStore.pending, 'three store values per pending sign-in');
     assert.equal(rows.memoryStore.entries[1], 0, 'expired entries leave the memory store');
     assert.deepEqual(rows.reset.others, [1_000, 10_000]);
