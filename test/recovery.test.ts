@@ -4,6 +4,9 @@ import type supertest from 'supertest';
 import { capturingSender } from './helpers/capturing-sender.js';
 import { codeAt, continueAfterCodes, csrfFrom, enrolTotp, recoveryCodesFrom, signIn, signOut, startPortal, totpKeyFrom, type TestPortal } from './helpers/portal.js';
 import { redisForSuite } from './helpers/redis-suite.js';
+import { createRecoveryCodes, readRecoveryCode } from '../src/factors/recovery/codes.js';
+import { parseOptions } from '../src/options.js';
+import { MemoryStore } from '../src/store/memory.js';
 
 /** Password and an authenticator app, then signed out: the next sign-in asks for a code. */
 async function enrolled(portal: TestPortal, username: string) {
@@ -244,6 +247,24 @@ describe('recovery codes', () => {
     assert.equal(old.res.status, 401, 'a code from before the reset is refused');
     const fresh = await useRecoveryCode(portal, 'northwind.ops', after[0]);
     assert.equal(fresh.res.status, 200);
+  });
+
+  it('keeps 128-bit hashes, and still takes the codes of a set stored with whole hashes before', async () => {
+    const silent = { info() {}, warn() {}, error() {} };
+    const config = parseOptions({ issuer: 'Acme', store: new MemoryStore(), encryptionKey: Buffer.alloc(32, 3), logger: silent });
+    const recovery = createRecoveryCodes(config);
+    const codes = await recovery.issue('u1', { generation: 0, method: 'totp', factorId: 'f1', enrolledAt: 1 });
+    const issued = (await config.store.getUser('u1'))!;
+    assert.deepEqual(issued.recoveryCodes!.map((hash) => hash.length), Array(10).fill(22), 'ten hashes of 22 base64url characters');
+    assert.equal(await recovery.consume('u1', issued, readRecoveryCode(codes[0])!), 9, 'a code of the new form is taken');
+
+    // A set made before the hashes were shortened: the whole HMAC of the same input.
+    const whole = codes.map((code) => config.secrets.hash(`recovery:u1:f1:${readRecoveryCode(code)!}`));
+    const before = { ...issued, factorId: 'f1', recoveryCodes: whole };
+    await config.store.saveUser('u1', before);
+    assert.equal(await recovery.consume('u1', before, readRecoveryCode(codes[1])!), 9, 'a code of the old form is taken');
+    assert.equal(await recovery.consume('u1', (await config.store.getUser('u1'))!, readRecoveryCode(codes[1])!), undefined, 'and only once');
+    assert.equal(await recovery.consume('u1', before, 'aaaaabbbbb'), undefined, 'a wrong code is not');
   });
 
   describe('on Redis, where parallel requests interleave at every store round trip', () => {

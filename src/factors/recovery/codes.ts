@@ -21,6 +21,26 @@ const shape = new RegExp(`^[${ALPHABET}]{${LENGTH}}$`);
  */
 const CLAIM_TTL_SECONDS = 5 * 366 * 24 * 60 * 60;
 
+/**
+ * Stored hashes are the first 128 bits of the keyed hash (22 base64url characters): plenty
+ * against guessing a 49-bit code through a 10-attempt lock, and half the bytes of a person's
+ * record. Sets issued before were kept whole (43 characters) and still work until replaced.
+ */
+const HASH_LENGTH = 22;
+
+/**
+ * The stored hash that `full` (a code's whole keyed hash) matches, in the form it is stored in,
+ * or `undefined`. Every stored hash is compared, in constant time, without stopping at a match.
+ */
+function storedFormOf(full: string, stored: readonly string[]): string | undefined {
+  let found: string | undefined;
+  for (const each of stored) {
+    const candidate = each.length === full.length ? full : full.slice(0, HASH_LENGTH);
+    if (constantTimeEqual(candidate, each)) found = each;
+  }
+  return found;
+}
+
 /** One code as shown: ten characters (about 49 random bits) in two groups, `abcde-fghjk`. */
 export function newRecoveryCode(): string {
   let code = '';
@@ -45,7 +65,8 @@ export function readRecoveryCode(value: unknown): string | undefined {
  */
 export function createRecoveryCodes(config: Config) {
   const { store, secrets } = config;
-  const hashOf = (userId: string, factorId: string, code: string) => secrets.hash(`recovery:${userId}:${factorId}:${code}`);
+  const fullHashOf = (userId: string, factorId: string, code: string) => secrets.hash(`recovery:${userId}:${factorId}:${code}`);
+  const hashOf = (userId: string, factorId: string, code: string) => fullHashOf(userId, factorId, code).slice(0, HASH_LENGTH);
   const claimKey = (userId: string, factorId: string, hash: string) => `recovery-used:{${userId}}:${factorId}:${hash}`;
 
   /**
@@ -69,11 +90,8 @@ export function createRecoveryCodes(config: Config) {
   async function consume(userId: string, record: UserRecord, code: string): Promise<number | undefined> {
     const { factorId } = record;
     if (!record.method || !factorId) return undefined;
-    const hash = hashOf(userId, factorId, code);
-    let found = false;
-    // Every stored hash is compared, without stopping at a match.
-    for (const stored of record.recoveryCodes ?? []) found = constantTimeEqual(hash, stored) || found;
-    if (!found) return undefined;
+    const hash = storedFormOf(fullHashOf(userId, factorId, code), record.recoveryCodes ?? []);
+    if (hash === undefined) return undefined;
     if (!(await store.setIfAbsent(claimKey(userId, factorId, hash), String(config.now()), CLAIM_TTL_SECONDS))) return undefined;
     // Rewritten from a fresh read, and only while it is the same enrolment: a reset or method
     // change that happened meanwhile must not be undone by writing back the old record.
