@@ -6,7 +6,7 @@ import session from 'express-session';
 import passport from 'passport';
 import { Strategy as LocalStrategy } from 'passport-local';
 import type { RedisClientType } from 'redis';
-import { RedisStore, secondFactor } from '../src/index.js';
+import { RedisStore, secondFactor, type SecondFactorOptions, type TwoFactorStore } from '../src/index.js';
 
 /**
  * The benchmarked app, in two variants that differ only by the second-factor bundle: the
@@ -25,6 +25,12 @@ export interface BenchAppOptions {
    * iterations, 32 bytes.
    */
   readonly passwordCheck: () => PasswordCheck;
+  /** The second-factor store, in place of a RedisStore on `redis` (a test wraps it to count calls). */
+  readonly store?: (store: TwoFactorStore) => TwoFactorStore;
+  /** The session store, in place of connect-redis on `redis` (a test wraps it to count writes). */
+  readonly sessionStore?: (store: SessionRedisStore) => session.Store;
+  /** More options of `secondFactor()` (a test's SMS sender, a longer policy cache). */
+  readonly secondFactor?: Partial<SecondFactorOptions>;
 }
 
 export type PasswordCheck = 'plain' | 'pbkdf2';
@@ -70,7 +76,7 @@ export function createBenchApp(options: BenchAppOptions): Express {
       secret: SESSION_SECRET,
       resave: false,
       saveUninitialized: false,
-      store: new SessionRedisStore({ client: options.redis, prefix: 'bench-sess:' }),
+      store: (options.sessionStore ?? ((store) => store))(new SessionRedisStore({ client: options.redis, prefix: 'bench-sess:' })),
       cookie: { httpOnly: true, sameSite: 'lax', secure: false, maxAge: 8 * 60 * 60 * 1000 },
     }),
   );
@@ -94,12 +100,13 @@ export function createBenchApp(options: BenchAppOptions): Express {
   if (options.withSecondFactor) {
     const twoFactor = secondFactor({
       issuer: 'Bench Portal',
-      store: new RedisStore({ client: options.redis, prefix: STORE_PREFIX }),
+      store: (options.store ?? ((store) => store))(new RedisStore({ client: options.redis, prefix: STORE_PREFIX })),
       encryptionKey: options.encryptionKey,
       successRedirect: '/dashboard',
       // The bench signs in with authenticator codes only: no text message is ever sent.
       allowConsoleSenderInProduction: true,
       logger: { info: () => {}, warn: () => {}, error: (message) => console.error(message) },
+      ...options.secondFactor,
     });
     app.post('/login', ...login, twoFactor.afterLogin);
     app.use('/2fa', twoFactor.router);

@@ -45,6 +45,18 @@ export const ErrorCodes = {
   BASE_PATH_MISMATCH: 'base_path_mismatch',
   /** The policy page cannot change the switch: `policy.lockMode` makes the `policy.mode` option win. */
   POLICY_LOCKED: 'policy_locked',
+  /**
+   * The person said "This wasn't me": no second factor can be proved or enrolled until an
+   * admin resets it. 423 Locked: a state of the account, not a refusal of this request (403)
+   * or a rate (429); trying again does not help.
+   */
+  REVIEW_REQUIRED: 'review_required',
+  /** A "This wasn't me" link that is malformed, oversized or was altered. */
+  NOT_ME_INVALID: 'not_me_invalid',
+  /** A "This wasn't me" link that was already used or has expired. */
+  NOT_ME_GONE: 'not_me_gone',
+  /** An admin reset came without a fitting reason (3 to 200 characters, one plain line): nothing was reset. */
+  REASON_REQUIRED: 'reason_required',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -71,6 +83,10 @@ const defaultStatus: Record<ErrorCode, number> = {
   mount_order: 500,
   base_path_mismatch: 500,
   policy_locked: 409,
+  review_required: 423,
+  not_me_invalid: 400,
+  not_me_gone: 410,
+  reason_required: 400,
 };
 
 /** The one error type of this package: a stable `code` and the HTTP `status` it maps to. */

@@ -93,7 +93,7 @@ export function secondFactor(options: SecondFactorOptions): SecondFactor {
   const recovery = createRecoveryCodes(config);
   const devices = createRememberedDevices(config, policy.rememberDeviceDays);
   const sessions = createSessionIndex(config);
-  const gate = createGate(config, { policy, accounts, roleOf, handleError, atSignIn: atSignIn(factors), devices, mountChecks, sessions });
+  const gate = createGate(config, { policy, accounts, roleOf, handleError, atSignIn: atSignIn(factors), devices, mountChecks, sessions, attempts });
   const router = createUserRouter({ config, gate, accounts, attempts, render, policy, roleOf, factors, recovery, devices, mountChecks, sessions });
 
   async function statusOf(user: Express.User): Promise<SecondFactorStatus> {
@@ -128,7 +128,7 @@ export type { UserDirectory, DirectorySearch, DirectoryPage, PersonDescription, 
 export { seedRolePreset, validateRoleRules, canReset, canSee, canAdminister, parseTenant, type RoleRules, type Tenant, type Actor } from './admin/roles.js';
 export { TwoFactorError, ErrorCodes, type ErrorCode } from './errors.js';
 export type { TwoFactorEvent, TwoFactorEventType, Logger } from './events.js';
-export type { TwoFactorStore, UserRecord, FactorMethod, LimiterOptions } from './store/types.js';
+export type { TwoFactorStore, UserRecord, FactorMethod, LimiterOptions, LimiterKey } from './store/types.js';
 export { MemoryStore, type MemoryStoreOptions } from './store/memory.js';
 export { RedisStore, type RedisStoreOptions, type RedisStoreClient } from './store/redis.js';
 export type { SmsSender } from './sms/types.js';

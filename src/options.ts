@@ -11,9 +11,10 @@ import { logSendFailures } from './sms/failure-log.js';
 import { looksLikeRequest, usedAsMiddleware } from './web/misuse.js';
 import type { SmsSender } from './sms/types.js';
 import { parseAdminOptions, type AdminConfig, type RoleOptions, type UserDirectory } from './admin/options.js';
-import { policyOptionsSchema, type PolicyOptions } from './flow/policy.js';
+import { policyOptionsSchema, type PolicyConfig, type PolicyOptions } from './flow/policy.js';
 import type { Request } from 'express';
 import { createTranslations, type Translations } from './web/i18n.js';
+import { createNotMeLinks, DEFAULT_NOT_ME_TTL_SECONDS, notMeCauseOf, type NotMeLinks } from './flow/not-me.js';
 import type { MessageKey } from './web/messages.js';
 
 /** Options of `secondFactor()`. Checked once, at start-up; a wrong one throws naming it. */
@@ -113,11 +114,19 @@ export interface SecondFactorOptions {
   readonly onEvent?: (event: TwoFactorEvent) => void | Promise<void>;
   /**
    * Tells the person about a change to their sign-in security, e.g. by email: called for
-   * `enrolled`, `method_changed`, `reset` (a reset that was done), `locked` and
-   * `recovery_code_used`, after `onEvent`. A throwing or rejecting handler is logged, never fatal.
+   * `enrolled`, `method_changed`, `reset` (a reset that was done), `locked`,
+   * `recovery_code_used`, passkeys added or removed and `not_me`, after `onEvent`. The first
+   * three carry `notMePath`, a "This wasn't me" link to put in the mail (prefix your origin).
+   * A throwing or rejecting handler is logged, never fatal.
    * @default none
    */
   readonly notify?: (user: { readonly id: string }, event: TwoFactorEvent) => void | Promise<void>;
+  /**
+   * How long the "This wasn't me" link of an `enrolled`, `method_changed` or `reset`
+   * notification works (its `notMePath`), in seconds: from 5 minutes to 30 days.
+   * @default 604800 (7 days)
+   */
+  readonly notMeLinkTtlSeconds?: number;
   /**
    * How long after the person last entered a code their settings page lets them change
    * method, phone or recovery codes, or turn 2FA off, without asking for a code again.
@@ -258,6 +267,8 @@ export interface Config {
   readonly smsPerNumberPerHour: number;
   readonly viewDirs: readonly string[];
   readonly emit: (event: Omit<TwoFactorEvent, 'at'>) => void;
+  /** Issues and checks the "This wasn't me" links of notifications. */
+  readonly notMe: NotMeLinks;
   readonly freshSecondFactorMs: number;
   readonly logger: Logger;
   readonly sessionIndex: boolean;
@@ -267,7 +278,8 @@ export interface Config {
   readonly roleOf: (user: Express.User) => string | undefined;
   /** Present when both `users` and `roles` were given. */
   readonly admin: AdminConfig | undefined;
-  readonly policy: PolicyOptions;
+  /** The policy options, and `roles.tenantOf` for the firm policies (absent without `roles`). */
+  readonly policy: PolicyConfig;
   readonly canManagePolicy: (user: Express.User) => boolean;
   readonly i18n: Translations;
   readonly brand: { readonly name: string; readonly logoUrl: string | undefined; readonly stylesheetUrl: string | undefined };
@@ -321,6 +333,7 @@ const schema = z.strictObject({
   views: z.union([z.string().min(1), z.array(z.string().min(1))]).optional(),
   onEvent: fn('event) => void').optional(),
   notify: fn('user, event) => void').optional(),
+  notMeLinkTtlSeconds: z.number().int().min(300).max(30 * 86_400).optional(),
   freshSecondFactorSeconds: positiveInt(86_400).optional(),
   logger: z
     .custom<Logger>(
@@ -441,17 +454,20 @@ export function parseOptions(options: SecondFactorOptions): Config {
   const sms = chooseSender(o, production);
 
   const now = (o.now as SecondFactorOptions['now']) ?? Date.now;
-  const emit = createEmit(o, logger, now);
+  const store = o.store ?? new MemoryStore();
+  const basePath = trimSlash(o.basePath ?? '/2fa');
+  const notMe = createNotMeLinks({ store, masterKey: key, ttlSeconds: o.notMeLinkTtlSeconds ?? DEFAULT_NOT_ME_TTL_SECONDS, now });
+  const emit = createEmit(o, logger, now, { links: notMe, basePath });
 
   const userId = (o.userId as SecondFactorOptions['userId']) ?? defaultUserId;
   return Object.freeze({
     issuer: o.issuer,
-    store: o.store ?? new MemoryStore(),
+    store,
     sms: logSendFailures(sms, logger),
     secrets: createSecretBox(key),
     userId,
     accountName: (o.accountName as SecondFactorOptions['accountName']) ?? ((user: Express.User) => defaultAccountName(user, userId)),
-    basePath: trimSlash(o.basePath ?? '/2fa'),
+    basePath,
     loginPath: o.loginPath ?? '/login',
     successRedirect: o.successRedirect ?? '/',
     pendingTimeoutMs: (o.pendingTimeoutSeconds ?? 600) * 1000,
@@ -463,6 +479,7 @@ export function parseOptions(options: SecondFactorOptions): Config {
     smsPerNumberPerHour: o.smsPerNumberPerHour ?? 5,
     viewDirs: o.views === undefined ? [] : typeof o.views === 'string' ? [o.views] : [...o.views],
     emit,
+    notMe,
     freshSecondFactorMs: (o.freshSecondFactorSeconds ?? 600) * 1000,
     logger,
     sessionIndex: o.sessionIndex ?? true,
@@ -475,7 +492,8 @@ export function parseOptions(options: SecondFactorOptions): Config {
     }),
     brand: { name: o.brand?.name ?? o.issuer, logoUrl: o.brand?.logoUrl, stylesheetUrl: o.brand?.stylesheetUrl },
     passkeys: relyingParty(o),
-    policy: o.policy ?? {},
+    // The firm policies need each person's tenant: read from `roles`, checked there.
+    policy: { ...o.policy, ...(o.roles ? { tenantOf: (o.roles as RoleOptions).tenantOf } : {}) },
     canManagePolicy: (o.canManagePolicy as SecondFactorOptions['canManagePolicy']) ?? (() => false),
   });
 }
@@ -502,7 +520,7 @@ function encryptionKeyOf(o: z.infer<typeof schema>, production: boolean, logger:
 }
 
 /** `config.emit`: each event to `onEvent`, and the ones the person is told about to `notify`. */
-function createEmit(o: z.infer<typeof schema>, logger: Logger, now: () => number): (event: Omit<TwoFactorEvent, 'at'>) => void {
+function createEmit(o: z.infer<typeof schema>, logger: Logger, now: () => number, notMe: NotMeLinkSource): (event: Omit<TwoFactorEvent, 'at'>) => void {
   const onEvent = o.onEvent as SecondFactorOptions['onEvent'];
   const notify = o.notify as SecondFactorOptions['notify'];
   // An audit or mail hook that fails must not decide a sign-in: log it and go on.
@@ -518,9 +536,36 @@ function createEmit(o: z.infer<typeof schema>, logger: Logger, now: () => number
     const full: TwoFactorEvent = { ...event, at: new Date(now()) };
     if (onEvent) call('onEvent', event.type, () => onEvent(full));
     if (notify && notifiedTypes.has(event.type) && event.outcome !== 'failed') {
-      call('notify', event.type, () => notify({ id: event.userId }, full));
+      call('notify', event.type, async () => notify({ id: event.userId }, await withNotMeLink(notMe, logger, full)));
     }
   };
+}
+
+/** What createEmit needs to put a "This wasn't me" link in a notification. */
+interface NotMeLinkSource {
+  readonly links: NotMeLinks;
+  readonly basePath: string;
+}
+
+/**
+ * The notified event with its `notMePath`, for the causes that carry one, once the link's
+ * store write is done (a link handed out before it could not be confirmed). Only `notify`
+ * gets it: a link is a capability, and audit logs (`onEvent`) must not hold one. A failed
+ * write is logged and the person is told anyway, without the link: createEmit runs inside a
+ * sign-in, which a mail hook never decides.
+ */
+async function withNotMeLink(notMe: NotMeLinkSource, logger: Logger, event: TwoFactorEvent): Promise<TwoFactorEvent> {
+  const cause = notMeCauseOf(event.type);
+  if (!cause) return event;
+  const { token, stored } = notMe.links.issue(event.userId, cause);
+  try {
+    await stored;
+  } catch (error) {
+    logger.error(`second factor: the "This wasn't me" link for "${event.type}" could not be stored; notifying without it: ${(error as Error).message}`);
+    return event;
+  }
+  // basePath '/' would make '//not-me/…', a link to another host.
+  return { ...event, notMePath: `${notMe.basePath === '/' ? '' : notMe.basePath}/not-me/${token}` };
 }
 
 /** The sender; like the memory store, one that prints every code to stdout must be chosen on purpose in production. */
@@ -534,7 +579,7 @@ function chooseSender(o: z.infer<typeof schema>, production: boolean): SmsSender
 }
 
 /** What the person is told about (`notify`): changes to how they sign in, and alarms. */
-const notifiedTypes: ReadonlySet<TwoFactorEventType> = new Set<TwoFactorEventType>(['enrolled', 'method_changed', 'reset', 'locked', 'recovery_code_used', 'passkey_added', 'passkey_removed']);
+const notifiedTypes: ReadonlySet<TwoFactorEventType> = new Set<TwoFactorEventType>(['enrolled', 'method_changed', 'reset', 'locked', 'recovery_code_used', 'passkey_added', 'passkey_removed', 'not_me']);
 
 function trimSlash(path: string): string {
   return path.length > 1 ? path.replace(/\/+$/, '') : path;

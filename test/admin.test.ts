@@ -57,7 +57,7 @@ describe('admin reset: resetting another person', () => {
     assert.equal((await portal.store.getUser('u4'))?.method, 'totp', 'a GET changes nothing');
     assert.equal(adminEvents(portal).length, 0, 'a GET is not an attempt');
 
-    const done = await admin.post('/admin/2fa/users/u4/reset').type('form').send({ _csrf: csrfFrom(confirm.text) }).expect(303);
+    const done = await admin.post('/admin/2fa/users/u4/reset').type('form').send({ _csrf: csrfFrom(confirm.text), reason: 'Lost their phone' }).expect(303);
     assert.equal(done.headers.location, '/admin/2fa');
     const after = await admin.get('/admin/2fa').expect(200);
     assert.match(after.text, /role="status"><p>Two-step verification was reset for Ned North, and they were signed out everywhere\./);
@@ -67,7 +67,7 @@ describe('admin reset: resetting another person', () => {
     assert.equal(await portal.store.getUser('u4'), null);
 
     const [event] = adminEvents(portal);
-    assert.deepEqual({ ...event, at: event!.at.getTime() }, { type: 'reset', userId: 'u4', actorId: 'u1', outcome: 'allowed', at: portal.clock.t });
+    assert.deepEqual({ ...event, at: event!.at.getTime() }, { type: 'reset', userId: 'u4', actorId: 'u1', actorName: 'Bea Admin', outcome: 'allowed', note: 'Lost their phone', at: portal.clock.t });
 
     const next = portal.agent();
     await signIn(next, 'northwind.ops');
@@ -89,7 +89,7 @@ describe('admin reset: resetting another person', () => {
     assert.match((await admin.get('/admin/2fa')).text, /<th scope="row">Abe Acme[\s\S]*?<td>Skipped<\/td>/);
 
     const confirm = await admin.get('/admin/2fa/users/u6/reset').expect(200);
-    await admin.post('/admin/2fa/users/u6/reset').type('form').send({ _csrf: csrfFrom(confirm.text) }).expect(303);
+    await admin.post('/admin/2fa/users/u6/reset').type('form').send({ _csrf: csrfFrom(confirm.text), reason: 'Lost their phone' }).expect(303);
 
     assert.equal(await portal.store.getUser('u6'), null);
     const again = portal.agent();
@@ -107,7 +107,7 @@ describe('admin reset: resetting another person', () => {
     await other.get('/2fa/verify').expect(429);
     const { agent: admin } = await signedIn(portal, 'bot.admin');
     const token = await apiToken(admin);
-    await admin.post('/admin/2fa/api/users/u10/reset').set('x-csrf-token', token).expect(200);
+    await admin.post('/admin/2fa/api/users/u10/reset').set('x-csrf-token', token).send({ reason: 'Lost their phone' }).expect(200);
 
     // Same 30-second step as the enrolment before: a new secret's first code must work.
     const fresh = portal.agent();
@@ -127,13 +127,13 @@ describe('admin reset: resetting another person', () => {
     await admin
       .post('/admin/2fa/users/u4/reset')
       .type('form')
-      .send({ _csrf: csrfFrom(confirm.text), id: 'u6', userId: 'u6', target: 'u6', role: 'client-ops', actorId: 'u3' })
+      .send({ _csrf: csrfFrom(confirm.text), reason: 'Lost their phone', id: 'u6', userId: 'u6', target: 'u6', role: 'client-ops', actorId: 'u3' })
       .expect(303);
     assert.equal(await portal.store.getUser('u4'), null);
     assert.equal((await portal.store.getUser('u6'))?.method, 'totp', 'the body did not choose the target');
 
     const token = await apiToken(admin);
-    const json = await admin.post('/admin/2fa/api/users/u5/reset').set('x-csrf-token', token).send({ id: 'u6', userId: 'u6', role: 'bot-admin' }).expect(200);
+    const json = await admin.post('/admin/2fa/api/users/u5/reset').set('x-csrf-token', token).send({ reason: 'Lost their phone', id: 'u6', userId: 'u6', role: 'bot-admin' }).expect(200);
     assert.deepEqual(json.body, { status: 'reset', userId: 'u5', sessionsEnded: true });
     assert.equal(await portal.store.getUser('u5'), null);
     assert.equal((await portal.store.getUser('u6'))?.method, 'totp');
@@ -352,7 +352,7 @@ describe('admin reset: refusals', () => {
 
     // The same session once its second factor is done: the set-up above was not the refusal.
     await agent.post('/as/u1/done').expect(204);
-    await agent.post('/admin/2fa/api/users/u4/reset').set('x-csrf-token', 'known-token').expect(200);
+    await agent.post('/admin/2fa/api/users/u4/reset').set('x-csrf-token', 'known-token').send({ reason: 'Lost their phone' }).expect(200);
     assert.equal(await store.getUser('u4'), null);
   });
 });
@@ -371,7 +371,7 @@ describe('admin reset: unlock', () => {
     assert.match(list.text, /<th scope="row">Gia Globex[\s\S]*?Enrolled \(authenticator app\)<br><strong>Locked \(about 15 min left\)<\/strong>/);
     assert.match(list.text, /<form method="post" action="\/admin\/2fa\/users\/u10\/unlock"/);
     const api = await admin.get('/admin/2fa/api/users').expect(200);
-    assert.deepEqual(api.body.users.find((u: { id: string }) => u.id === 'u10').status, { method: 'totp', skipped: false, locked: true, lockedSeconds: 900 });
+    assert.deepEqual(api.body.users.find((u: { id: string }) => u.id === 'u10').status, { method: 'totp', skipped: false, locked: true, lockedSeconds: 900, needsReview: false });
 
     await admin.post('/admin/2fa/users/u10/unlock').type('form').send({ _csrf: csrfFrom(list.text) }).expect(303).expect('location', '/admin/2fa');
     const after = await admin.get('/admin/2fa').expect(200);
@@ -415,7 +415,7 @@ describe('admin reset: ending the person’s sessions', () => {
     const { agent: admin } = await signedIn(portal, 'bot.admin');
     await ned.agent.get('/dashboard').expect(200);
 
-    await admin.post('/admin/2fa/api/users/u4/reset').set('x-csrf-token', await apiToken(admin)).expect(200);
+    await admin.post('/admin/2fa/api/users/u4/reset').set('x-csrf-token', await apiToken(admin)).send({ reason: 'Lost their phone' }).expect(200);
     await ned.agent.get('/dashboard').expect(303).expect('location', '/login?returnTo=%2Fdashboard');
     await nedElsewhere.get('/api/me').set('Accept', 'application/json').expect(401);
     await bystander.agent.get('/dashboard').expect(200);
@@ -428,7 +428,7 @@ describe('admin reset: ending the person’s sessions', () => {
     const { agent: admin } = await signedIn(portal, 'bot.admin');
     const confirm = await admin.get('/admin/2fa/users/u4/reset').expect(200);
     assert.doesNotMatch(confirm.text, /signed out everywhere/);
-    const res = await admin.post('/admin/2fa/api/users/u4/reset').set('x-csrf-token', await apiToken(admin)).expect(200);
+    const res = await admin.post('/admin/2fa/api/users/u4/reset').set('x-csrf-token', await apiToken(admin)).send({ reason: 'Lost their phone' }).expect(200);
     assert.equal(res.body.sessionsEnded, false);
     assert.equal(await portal.store.getUser('u4'), null);
     await ned.agent.get('/dashboard').expect(200);
@@ -439,7 +439,7 @@ describe('admin reset: ending the person’s sessions', () => {
     const portal = startPortal({ secondFactor: { endSessions: (userId) => void ended.push(userId) } });
     const ned = await signedIn(portal, 'northwind.ops');
     const { agent: admin } = await signedIn(portal, 'bot.admin');
-    await admin.post('/admin/2fa/api/users/u4/reset').set('x-csrf-token', await apiToken(admin)).expect(200);
+    await admin.post('/admin/2fa/api/users/u4/reset').set('x-csrf-token', await apiToken(admin)).send({ reason: 'Lost their phone' }).expect(200);
     assert.deepEqual(ended, ['u4']);
     // The hook replaced the package's own scan: this hook ended nothing.
     await ned.agent.get('/dashboard').expect(200);
@@ -454,7 +454,7 @@ describe('admin reset: ending the person’s sessions', () => {
       const bystander = await signedIn(portal, 'acme.ops');
       const { agent: admin } = await signedIn(portal, 'bot.admin');
       const before = (await redis.client.keys('portal-sess:*')).length;
-      await admin.post('/admin/2fa/api/users/u4/reset').set('x-csrf-token', await apiToken(admin)).expect(200);
+      await admin.post('/admin/2fa/api/users/u4/reset').set('x-csrf-token', await apiToken(admin)).send({ reason: 'Lost their phone' }).expect(200);
       await ned.agent.get('/dashboard').expect(303).expect('location', /^\/login/);
       await bystander.agent.get('/dashboard').expect(200);
       assert.equal((await redis.client.keys('portal-sess:*')).length, before - 1);
@@ -594,7 +594,7 @@ describe('admin reset: who may reset whom, through the JSON API', () => {
       const got: string[] = [];
       const want: string[] = [];
       for (const target of targets) {
-        const res = await agent.post(`/admin/2fa/api/users/${encodeURIComponent(target.id)}/reset`).set('x-csrf-token', token);
+        const res = await agent.post(`/admin/2fa/api/users/${encodeURIComponent(target.id)}/reset`).set('x-csrf-token', token).send({ reason: 'Lost their phone' });
         got.push(`${target.id}: ${res.status}`);
         want.push(`${target.id}: ${expected(actorRole, target.role, target.tenant as Placement)}`);
       }

@@ -186,7 +186,7 @@ async function startApp(dir: string, file: string): Promise<RunningApp> {
 /** Password, then enrolment of an authenticator app; then a second sign-in that verifies. */
 async function journey(baseUrl: string): Promise<void> {
   const first = supertest.agent(baseUrl);
-  await first.post('/login').type('form').send({ username: 'ada', password: PASSWORD }).expect(303).expect('location', '/2fa');
+  await first.post('/login').type('form').send({ username: 'ada', password: PASSWORD }).expect(303).expect('location', '/2fa/enrol');
   // The guard holds a password-only session away from the app's own routes.
   await first.get('/').set('Accept', 'text/html').expect(303).expect('location', '/2fa');
   await first.get('/2fa').expect(303).expect('location', '/2fa/enrol');
@@ -204,7 +204,7 @@ async function journey(baseUrl: string): Promise<void> {
   await first.get('/2fa/assets/second-factor.css').expect(200).expect('content-type', /css/);
 
   const second = supertest.agent(baseUrl);
-  await second.post('/login').type('form').send({ username: 'ada', password: PASSWORD }).expect(303).expect('location', '/2fa');
+  await second.post('/login').type('form').send({ username: 'ada', password: PASSWORD }).expect(303).expect('location', '/2fa/verify');
   await second.get('/2fa').expect(303).expect('location', '/2fa/verify');
   const wrong = await second.get('/2fa/verify').expect(200);
   await second.post('/2fa/verify').type('form').send({ _csrf: csrfFrom(wrong.text), code: codeAt(secret, Date.now() - 10 * 60_000) }).expect(401);

@@ -43,7 +43,7 @@ async function enrol(url: string, username: string, client = new BrowserClient(a
 async function signIn(client: BrowserClient, url: string, username: string): Promise<void> {
   const res = await client.request(url, '/login', { form: await loginForm(client, url, { username, password: PASSWORD }) });
   assert.equal(res.status, 303);
-  assert.equal(res.location, '/2fa');
+  assert.equal(res.location, '/2fa/verify', 'straight to the code (everyone signed in here is enrolled)');
 }
 
 /** The password step of a new browser on `url`: where it leads. */
@@ -185,7 +185,7 @@ describe('two portal instances on one Redis', function () {
       assert.ok(seconds >= 1 && seconds <= LOCKOUT_SECONDS, `Retry-After ${seconds} (all: ${told.map((t) => t.seconds).join(' ')})`);
       assert.equal(minutes, Math.ceil(seconds / 60), `the page says ${minutes} minutes for ${seconds} s`);
     }
-    const lockMs = Number(await redis.pTTL('sf:fail:u7'));
+    const lockMs = Number(await redis.pTTL('sf:fail:{u7}'));
     assert.ok(lockMs > 0 && lockMs <= LOCKOUT_SECONDS * 1000, `the lock in Redis lasts what was said (${lockMs} ms)`);
   });
 
@@ -196,12 +196,12 @@ describe('two portal instances on one Redis', function () {
     const token = await verifyToken(client, b.url);
     // What an instance that died between the counting and the lock leaves: over the limit, with
     // the 24 h memory of failures as its TTL.
-    await redis.set('sf:fail:u9', '11', { EX: 86_400 });
+    await redis.set('sf:fail:{u9}', '11', { EX: 86_400 });
 
     const refused = await client.request(a.url, '/2fa/verify', { form: { _csrf: token, code: wrongCode(secret) } });
     assert.equal(refused.status, 429);
     assert.equal(refused.headers['retry-after'], String(LOCKOUT_SECONDS));
-    const lockMs = Number(await redis.pTTL('sf:fail:u9'));
+    const lockMs = Number(await redis.pTTL('sf:fail:{u9}'));
     assert.ok(lockMs > (LOCKOUT_SECONDS - 5) * 1000 && lockMs <= LOCKOUT_SECONDS * 1000, `the lock is the lockout now (${lockMs} ms)`);
   });
 
@@ -263,7 +263,7 @@ describe('two portal instances on one Redis', function () {
       const confirm = await admin.request(a.url, '/admin/2fa/users/u4/reset');
       assert.equal(confirm.status, 200);
       assert.match(confirm.text, /Ned North/, 'the confirmation names the person');
-      const reset = await admin.request(a.url, '/admin/2fa/users/u4/reset', { form: { _csrf: csrfTokenIn(confirm.text) } });
+      const reset = await admin.request(a.url, '/admin/2fa/users/u4/reset', { form: { _csrf: csrfTokenIn(confirm.text), reason: 'Lost their phone' } });
       assert.equal(reset.status, 303);
 
       // On B, with no waiting: the signed-in session is gone, the waiting one cannot finish
@@ -283,7 +283,7 @@ describe('two portal instances on one Redis', function () {
     it(`switches the policy on one instance: the other follows within the policy cache TTL (${POLICY_CACHE_SECONDS} s)`, async () => {
       // B reads (and caches) "required" first: a password-only sign-in is held for a code.
       const before = await passwordOnly(b.url, 'southpaw.ops');
-      assert.equal(before.location, '/2fa');
+      assert.equal(before.location, '/2fa/enrol');
 
       const page = await admin.request(a.url, '/admin/2fa/policy');
       assert.equal(page.status, 200);
@@ -294,12 +294,12 @@ describe('two portal instances on one Redis', function () {
       // A, which made the change, applies it at once.
       const onA = await passwordOnly(a.url, 'southpaw.ops');
       assert.equal(onA.status, 303);
-      assert.notEqual(onA.location, '/2fa');
+      assert.notEqual(onA.location, '/2fa/enrol');
 
       let seenAfterMs: number | undefined;
       while (Date.now() - at < POLICY_CACHE_SECONDS * 1000 + 2_000) {
         const onB = await passwordOnly(b.url, 'southpaw.ops');
-        if (onB.status === 303 && onB.location !== '/2fa') {
+        if (onB.status === 303 && onB.location !== '/2fa/enrol') {
           seenAfterMs = Date.now() - at;
           break;
         }

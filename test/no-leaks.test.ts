@@ -147,7 +147,7 @@ describe('no secret, code, recovery code or full phone number leaks', () => {
     forbid('an admin’s TOTP secret', beaSecret);
     const beaCodes = await bea.post('/2fa/enrol/totp').type('form').send({ _csrf: csrfFrom(beaPage.text), code: codeAt(beaSecret, portal.clock.t) }).expect(200);
     await bea.post('/2fa/recovery-codes/continue').type('form').send({ _csrf: csrfFrom(beaCodes.text) }).expect(303);
-    await post(bea, '/admin/2fa/users/u4/reset', '/admin/2fa/users/u4/reset').then((res) => assert.equal(res.status, 303));
+    await post(bea, '/admin/2fa/users/u4/reset', '/admin/2fa/users/u4/reset', { reason: 'Lost their phone' }).then((res) => assert.equal(res.status, 303));
     await bea.get('/admin/2fa').expect(200);
 
     // Everything was exercised: events raised, mail hooks called, a log line written.

@@ -48,7 +48,7 @@ describe('notify: telling the person about changes to their sign-in', () => {
     const self = await admin.get('/admin/2fa');
     await admin.post('/admin/2fa/users/u1/reset').type('form').send({ _csrf: csrfFrom(self.text) }).expect(404);
     const confirm = await admin.get('/admin/2fa/users/u6/reset').expect(200);
-    await admin.post('/admin/2fa/users/u6/reset').type('form').send({ _csrf: csrfFrom(confirm.text) }).expect(303);
+    await admin.post('/admin/2fa/users/u6/reset').type('form').send({ _csrf: csrfFrom(confirm.text), reason: 'Lost their phone' }).expect(303);
 
     assert.deepEqual(
       notified.map(({ user, event }) => `${user.id} ${event.type}`),

@@ -9,7 +9,7 @@ const FOREIGN = 'http://attacker.example';
 
 /** A POST with a valid token for the session, sent to our own host name. */
 const post = (agent: supertest.Agent, path: string, token: string, headers: Record<string, string>) =>
-  agent.post(path).set('host', HOST).set('accept', 'application/json').set(headers).type('form').send({ _csrf: token, code: '123456', method: 'totp', mode: 'off' });
+  agent.post(path).set('host', HOST).set('accept', 'application/json').set(headers).type('form').send({ _csrf: token, code: '123456', method: 'totp', mode: 'off', reason: 'Lost their phone' });
 
 const foreignRequests: readonly Record<string, string>[] = [
   { origin: FOREIGN },

@@ -16,7 +16,7 @@ describe('the example portal’s own forms', () => {
     // The form on that answer carries a token that works.
     const retried = await agent.post('/login').type('form').send({ _csrf: csrfFrom(forged.text), username: 'acme.ops', password: 'demo-password' });
     assert.equal(retried.status, 303);
-    assert.equal(retried.headers.location, '/2fa');
+    assert.equal(retried.headers.location, '/2fa/enrol');
   });
 
   it('does not carry the login page’s session into the sign-in: the password step gives a new session id', async () => {

@@ -102,7 +102,7 @@ describe("the README's host app", () => {
         // A later sign-in verifies with a code of the authenticator's next step (one step of
         // drift is allowed): the enrolment's own step is refused as already used.
         const agent = supertest.agent(app.url);
-        await agent.post('/login').type('form').send({ username: 'ada', password: PASSWORD }).expect(303).expect('location', '/2fa');
+        await agent.post('/login').type('form').send({ username: 'ada', password: PASSWORD }).expect(303).expect('location', '/2fa/verify');
         await agent.get('/2fa').expect(303).expect('location', '/2fa/verify');
         const verify = await agent.get('/2fa/verify').expect(200);
         await agent.post('/2fa/verify').type('form').send({ _csrf: csrfFrom(verify.text), code: codeAt(secret, Date.now() + 30_000) }).expect(303).expect('location', '/');
@@ -171,7 +171,7 @@ describe("the README's host app", () => {
           assert.ok((await keys('sf:*')).length > 0, "the package's RedisStore holds the enrolment");
 
           const agent = supertest.agent(app.url);
-          await agent.post('/login').type('form').send({ username: 'ada', password: PASSWORD }).expect(303).expect('location', '/2fa');
+          await agent.post('/login').type('form').send({ username: 'ada', password: PASSWORD }).expect(303).expect('location', '/2fa/verify');
           await agent.get('/2fa').expect(303).expect('location', '/2fa/verify');
           const page = await agent.get('/2fa/recovery').expect(200);
           const used = await agent.post('/2fa/recovery').type('form').send({ _csrf: csrfFrom(page.text), recoveryCode: recoveryCodes[0] }).expect(200);
@@ -235,7 +235,7 @@ async function enrolAndSignOut(url: string): Promise<{ secret: string; recoveryC
   await agent.post('/login').type('form').send({ username: 'ada', password: 'wrong' }).expect(302).expect('location', '/login?failed');
   assert.match((await agent.get('/login?failed').expect(200)).text, /Wrong username or password/);
 
-  await agent.post('/login').type('form').send({ username: 'ada', password: PASSWORD }).expect(303).expect('location', '/2fa');
+  await agent.post('/login').type('form').send({ username: 'ada', password: PASSWORD }).expect(303).expect('location', '/2fa/enrol');
   // The guard keeps a password-only session away from the host's page.
   await agent.get('/').set('Accept', 'text/html').expect(303).expect('location', '/2fa');
   await agent.get('/2fa').expect(303).expect('location', '/2fa/enrol');

@@ -235,7 +235,7 @@ describe('recovery codes', () => {
     await signIn(admin, 'bot.admin');
     await enrolTotp(admin, portal.clock);
     const confirm = await admin.get('/admin/2fa/users/u4/reset').expect(200);
-    await admin.post('/admin/2fa/users/u4/reset').type('form').send({ _csrf: csrfFrom(confirm.text) }).expect(303);
+    await admin.post('/admin/2fa/users/u4/reset').type('form').send({ _csrf: csrfFrom(confirm.text), reason: 'Lost their phone' }).expect(303);
 
     const again = portal.agent();
     await signIn(again, 'northwind.ops');

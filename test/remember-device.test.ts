@@ -156,7 +156,7 @@ describe('remember this device', () => {
     await signOut(browser);
 
     const other = await login(browser, 'acme.admin');
-    assert.equal(other.headers.location, '/2fa');
+    assert.equal(other.headers.location, '/2fa/verify');
     assert.ok(cleared(deviceCookie(other)), 'the foreign cookie is cleared');
     await browser.get('/dashboard').expect(303).expect('location', '/2fa');
     assert.ok(!portal.events.some((e) => e.type === 'device_remembered'), 'no skip');
@@ -173,7 +173,7 @@ describe('remember this device', () => {
       const attacker = portal.agent();
       attacker.jar.setCookie(`sf_device=${forged}; Path=/`);
       const res = await login(attacker, 'acme.ops');
-      assert.equal(res.headers.location, '/2fa', `forged ${JSON.stringify(forged)}`);
+      assert.equal(res.headers.location, '/2fa/verify', `forged ${JSON.stringify(forged)}`);
       if (forged) assert.ok(cleared(deviceCookie(res)), 'the forged cookie is cleared');
     }
     const genuine = await login(browser, 'acme.ops');
@@ -197,7 +197,7 @@ describe('remember this device', () => {
     portal.clock.advance(DAY);
     assert.notEqual(await store.get(String(entry.args[0])), null, 'the store (on the real clock) still holds the entry');
     const expired = await login(browser, 'acme.ops');
-    assert.equal(expired.headers.location, '/2fa', 'asked for a code after 30 days');
+    assert.equal(expired.headers.location, '/2fa/verify', 'asked for a code after 30 days');
     assert.ok(cleared(deviceCookie(expired)), 'the expired cookie is cleared');
     assert.equal(await store.get(String(entry.args[0])), null, 'and the stale entry removed');
   });
@@ -216,7 +216,7 @@ describe('remember this device', () => {
     await signOut(browser);
 
     const next = await login(browser, 'globex.ops');
-    assert.equal(next.headers.location, '/2fa', 'asked for a code from the new app');
+    assert.equal(next.headers.location, '/2fa/verify', 'asked for a code from the new app');
     assert.ok(cleared(deviceCookie(next)), 'the void cookie is cleared');
   });
 
@@ -231,18 +231,18 @@ describe('remember this device', () => {
     await signIn(admin, 'bot.admin');
     await enrolTotp(admin, portal.clock);
     const confirm = await admin.get('/admin/2fa/users/u4/reset').expect(200);
-    await admin.post('/admin/2fa/users/u4/reset').type('form').send({ _csrf: csrfFrom(confirm.text) }).expect(303);
+    await admin.post('/admin/2fa/users/u4/reset').type('form').send({ _csrf: csrfFrom(confirm.text), reason: 'Lost their phone' }).expect(303);
 
     const afterReset = portal.agent();
     afterReset.jar.setCookie(`sf_device=${token}; Path=/`);
-    assert.equal((await login(afterReset, 'northwind.ops')).headers.location, '/2fa', 'enrolment is owed, the device changes nothing');
+    assert.equal((await login(afterReset, 'northwind.ops')).headers.location, '/2fa/enrol', 'enrolment is owed, the device changes nothing');
     await enrolTotp(afterReset, portal.clock);
     await signOut(afterReset);
 
     const later = portal.agent();
     later.jar.setCookie(`sf_device=${token}; Path=/`);
     const afterEnrolment = await login(later, 'northwind.ops');
-    assert.equal(afterEnrolment.headers.location, '/2fa', 'the old device does not skip the new enrolment');
+    assert.equal(afterEnrolment.headers.location, '/2fa/verify', 'the old device does not skip the new enrolment');
     assert.ok(cleared(deviceCookie(afterEnrolment)), 'and its cookie is cleared');
   });
 });

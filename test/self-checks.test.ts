@@ -53,7 +53,7 @@ function host(twoFactor: SecondFactor, mount: (app: express.Express) => void, se
 }
 
 async function signInPending(agent: supertest.Agent) {
-  await agent.post('/login').type('form').send({ username: 'ann', password: 'pw' }).expect(303).expect('location', '/2fa');
+  await agent.post('/login').type('form').send({ username: 'ann', password: 'pw' }).expect(303).expect('location', '/2fa/enrol');
 }
 
 /** A clear page: the status, the package's wording, and no stack trace. */

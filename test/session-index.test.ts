@@ -46,7 +46,7 @@ async function countedDuring(client: RedisClient, run: () => Promise<void>): Pro
 
 async function resetAs(admin: supertest.Agent, targetId: string): Promise<void> {
   const confirm = await admin.get(`/admin/2fa/users/${targetId}/reset`).expect(200);
-  await admin.post(`/admin/2fa/users/${targetId}/reset`).type('form').send({ _csrf: csrfFrom(confirm.text) }).expect(303);
+  await admin.post(`/admin/2fa/users/${targetId}/reset`).type('form').send({ _csrf: csrfFrom(confirm.text), reason: 'Lost their phone' }).expect(303);
 }
 
 const signedInAt = async (agent: supertest.Agent) => (await agent.get('/dashboard')).status === 200;

@@ -183,14 +183,14 @@ describe('"Where you\'re signed in" across two instances on one Redis', function
       again.cookies.set('sf_device', safari.cookies.get('sf_device')!);
       return (await again.request(b.url, '/login', { form: await loginForm(again, b.url, { username: 'southpaw.ops', password: PASSWORD }) })).location;
     };
-    assert.notEqual(await passwordStep(), '/2fa', 'remembered: straight in');
+    assert.notEqual(await passwordStep(), '/2fa/verify', 'remembered: straight in');
     const page = await settingsOf(firefox, a.url);
     const device = page.devices[0]!;
     assert.equal((await firefox.request(a.url, '/2fa/settings/devices/forget', { form: { _csrf: page.token, id: device.id! } })).status, 303);
     const afterwards = await settingsOf(firefox, b.url);
     assert.deepEqual(afterwards.devices, []);
     assert.match(afterwards.html, /That device is forgotten/);
-    assert.equal(await passwordStep(), '/2fa', 'forgotten: the code is asked again');
+    assert.equal(await passwordStep(), '/2fa/verify', 'forgotten: the code is asked again');
   });
 
   it('answers 404 to a made-up or another person\'s id, and changes nothing', async () => {

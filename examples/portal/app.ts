@@ -198,7 +198,9 @@ export function createPortal(options: PortalOptions = {}): Portal {
         : '<p>Two-step verification is not asked on this portal right now.</p>';
     const admin =
       (canAdminister(seedRolePreset, { role: user.role }) ? '<p><a href="/admin/2fa">Admin: reset 2FA</a></p>' : '') +
-      (user.role === 'bot-admin' ? '<p><a href="/admin/2fa/policy">Portal 2FA setting</a></p>' : '');
+      (user.role === 'bot-admin' ? '<p><a href="/admin/2fa/policy">Portal 2FA setting</a></p>' : '') +
+      // A partner admin sets their own firm's policy (it covers the firm's clients): stricter than the portal, never looser.
+      (user.tenant !== '' && canAdminister(seedRolePreset, { role: user.role }) ? '<p><a href="/admin/2fa/policy/firm">Your firm’s 2FA policy</a></p>' : '');
     res.type('html').send(
       page(
         'Dashboard',

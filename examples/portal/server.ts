@@ -38,7 +38,13 @@ const { app } = createPortal({
     ...(mode ? { policy: { mode, lockMode, roleModes: { 'bot-admin': 'required', 'partner-admin': 'required' }, rememberDeviceDays: 30 } } : {}),
     ...(process.env.ENCRYPTION_KEY ? { encryptionKey: process.env.ENCRYPTION_KEY } : {}),
     // Where a real portal would send an email; the person's address comes from its directory.
-    notify: (user, event) => console.log(`[notify] would email ${findUser(user.id)?.email ?? user.id} about ${event.type}`),
+    // A reset says who did it, when and why: the person can tell a real one from an attack.
+    notify: (user, event) => {
+      const by = event.type === 'reset' && event.actorName ? ` (reset by ${event.actorName} on ${event.at.toISOString().slice(0, 16).replace('T', ' ')} UTC${event.note ? `: "${event.note}"` : ''})` : '';
+      // The package gives a path; the mail needs the full link, on the portal's own origin.
+      const notMe = event.notMePath ? ` — not you? http://localhost:${port}${event.notMePath}` : '';
+      console.log(`[notify] would email ${findUser(user.id)?.email ?? user.id} about ${event.type}${by}${notMe}`);
+    },
     onEvent: (event) => console.log(`[event] ${event.type} user=${event.userId}${event.method ? ` method=${event.method}` : ''}${event.actorId ? ` actor=${event.actorId}` : ''}${event.outcome ? ` outcome=${event.outcome}` : ''}${event.reason ? ` reason=${event.reason}` : ''}`),
   },
 });

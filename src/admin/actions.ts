@@ -4,21 +4,23 @@ import { authorize } from './access.js';
 import type { AdminAction } from './audit.js';
 import type { AdminContext } from './context.js';
 import type { Person } from './directory.js';
+import { readResetReason, type ReasonProblem } from './reason.js';
 
 /** What a reset did; shared by the page (a notice) and the API (JSON). */
 export type ResetOutcome =
   | { readonly done: true; readonly target: Person; readonly sessionsEnded: boolean; readonly sessionsFailed: boolean }
-  | { readonly done: false; readonly target: Person };
+  | { readonly done: false; readonly target: Person; readonly refused: 'nothing_to_reset' }
+  | { readonly done: false; readonly target: Person; readonly refused: 'reason'; readonly problem: ReasonProblem };
 
-/** Enrolled, or "Skip for now" chosen: a reset changes something. */
-export const hasFactorState = (standing: Standing): boolean => standing.method !== undefined || standing.skipped;
+/** Enrolled, "Skip for now" chosen, or locked for review ("This wasn't me"): a reset changes something. */
+export const hasFactorState = (standing: Standing): boolean => standing.method !== undefined || standing.skipped || standing.needsReview;
 
 /** Runs an allowed action; a store failure is an event too, then the usual 503. */
-async function perform<T>(ctx: AdminContext, action: AdminAction, actor: Person, target: Person, run: () => Promise<T>): Promise<T> {
+async function perform<T>(ctx: AdminContext, action: AdminAction, actor: Person, target: Person, run: () => Promise<T>, note?: string): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    await ctx.audit.record(action, { outcome: 'failed', targetId: target.id, actor, target, reason: 'store_unavailable' });
+    await ctx.audit.record(action, { outcome: 'failed', targetId: target.id, actor, target, reason: 'store_unavailable', ...(note ? { note } : {}) });
     throw error;
   }
 }
@@ -40,20 +42,24 @@ async function endSessionsAfterReset(ctx: AdminContext, req: Request, target: Pe
 /**
  * POST reset, page and API alike. A reset of someone who never enrolled and never skipped
  * would change nothing: it is refused (409, an event like any refusal) rather than reported
- * as done.
+ * as done. A missing or unfit reason is checked after the target, so that unknown and out of
+ * reach keep their one answer; it is a mistake in a form, not a refusal: no event, nothing changed.
  */
 export async function resetTarget(ctx: AdminContext, req: Request, actor: Person): Promise<ResetOutcome> {
   const { accounts, audit, reset, sessions } = ctx;
   const target = await authorize(ctx, req, actor, 'reset');
   if (!hasFactorState(await accounts.standing(target.id))) {
     await audit.record('reset', { outcome: 'refused', targetId: target.id, actor, target, reason: 'nothing_to_reset' });
-    return { done: false, target };
+    return { done: false, target, refused: 'nothing_to_reset' };
   }
+  const reason = readResetReason((req.body as Record<string, unknown> | undefined)?.reason);
+  if (!reason.ok) return { done: false, target, refused: 'reason', problem: reason.problem };
+  const note = reason.reason;
   // Before the reset: a session store that cannot end sessions refuses it with nothing changed.
   sessions.check(req);
-  await perform(ctx, 'reset', actor, target, () => reset.resetFactor(target.id));
+  await perform(ctx, 'reset', actor, target, () => reset.resetFactor(target.id), note);
   const { sessionsEnded, sessionsFailed } = await endSessionsAfterReset(ctx, req, target);
-  await audit.record('reset', { outcome: 'allowed', targetId: target.id, actor, target, ...(sessionsFailed ? { reason: 'sessions_not_ended' } : {}) });
+  await audit.record('reset', { outcome: 'allowed', targetId: target.id, actor, target, note, ...(sessionsFailed ? { reason: 'sessions_not_ended' } : {}) });
   return { done: true, target, sessionsEnded, sessionsFailed };
 }
 

@@ -24,7 +24,7 @@ export async function listUsers(ctx: AdminContext, req: Request, res: Response, 
       email: row.email ?? null,
       role: row.role ?? null,
       firm: row.firm,
-      status: { method: row.method ?? null, skipped: row.skipped, locked: row.lockedSeconds > 0, lockedSeconds: row.lockedSeconds },
+      status: { method: row.method ?? null, skipped: row.skipped, locked: row.lockedSeconds > 0, lockedSeconds: row.lockedSeconds, needsReview: row.needsReview },
       canReset: row.canReset,
       canUnlock: row.canUnlock,
     })),
@@ -35,9 +35,16 @@ export async function listUsers(ctx: AdminContext, req: Request, res: Response, 
   });
 }
 
-/** POST /api/users/:id/reset: as the page's reset; 409 when there is nothing to reset. */
+/**
+ * POST /api/users/:id/reset: as the page's reset, with `reason` in the body; 409 when there is
+ * nothing to reset, 400 `reason_required` (and which `problem`) when the reason does not fit.
+ */
 export async function resetUser(ctx: AdminContext, req: Request, res: Response, actor: Person): Promise<void> {
   const outcome = await resetTarget(ctx, req, actor);
+  if (!outcome.done && outcome.refused === 'reason') {
+    res.status(400).json({ error: 'reason_required', problem: outcome.problem, userId: outcome.target.id });
+    return;
+  }
   if (!outcome.done) {
     res.status(409).json({ error: 'nothing_to_reset', userId: outcome.target.id });
     return;

@@ -33,6 +33,7 @@ async function rowOf(ctx: AdminContext, actor: Person, person: Person) {
     firm: person.firm ?? person.tenant.join('/'),
     method: standing.method,
     skipped: standing.skipped,
+    needsReview: standing.needsReview,
     status: statusText(ctx, standing),
     lockedSeconds,
     self: person.id === actor.id,
@@ -64,6 +65,8 @@ export const pageHref = (req: Request, query: string, page: number) => {
 
 /** The status column's words: the enrolled factor's own (see Factor.adminStatus), skipped, or none. */
 function statusText(ctx: AdminContext, standing: Standing): FactorText {
+  // "This wasn't me": the lock (no factor left) is what the admin must act on.
+  if (standing.needsReview) return { key: 'admin.status.needsReview' };
   const enrolled = standing.method && standing.record ? ctx.statusOf(standing.record) : undefined;
   return enrolled ?? { key: standing.skipped ? 'admin.status.skipped' : 'admin.status.none' };
 }
@@ -75,4 +78,5 @@ export const recentLine = (entry: AuditEntry) => ({
   key: `admin.recent.${entry.type}` as MessageKey,
   actor: entry.actorName,
   target: entry.targetName,
+  note: entry.note,
 });

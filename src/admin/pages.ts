@@ -5,6 +5,7 @@ import { hasFactorState, resetTarget, unlockTarget } from './actions.js';
 import type { AdminContext } from './context.js';
 import type { Person } from './directory.js';
 import { list, listPath, pageHref, RECENT_ENTRIES, recentLine } from './listing.js';
+import { REASON_MAX_LENGTH, reasonProblemMessage, reasonToShowAgain, type ReasonProblem } from './reason.js';
 
 // The HTML pages of the admin router, one function per route. Each runs after `asAdmin`
 // (access.ts) found the actor to be an admin; acting on a person goes through `authorize`.
@@ -41,6 +42,21 @@ function renderNothingToReset(ctx: AdminContext, req: Request, res: Response, ta
   });
 }
 
+/** The confirmation page; again with 400, the typed reason and its error linked to the field, when the reason was refused. */
+function renderConfirm(ctx: AdminContext, req: Request, res: Response, target: Person, refused?: ReasonProblem): void {
+  ctx.render(req, res, refused ? 400 : 200, 'admin/confirm', {
+    title: target.email ? 'page.title.adminConfirmEmail' : 'page.title.adminConfirm',
+    titleParams: { name: target.name, ...(target.email ? { email: target.email } : {}) },
+    ...(refused ? { error: { key: reasonProblemMessage[refused] } } : {}),
+    adminBase: req.baseUrl,
+    listPath: listPath(req),
+    target: { id: target.id },
+    endsSessions: ctx.admin.endSessionsOnReset,
+    reasonValue: refused ? reasonToShowAgain((req.body as Record<string, unknown> | undefined)?.reason) : '',
+    reasonMaxLength: REASON_MAX_LENGTH,
+  });
+}
+
 /** GET /users/:id/reset: the confirmation page (nothing changes until its form is posted). */
 export async function showResetConfirm(ctx: AdminContext, req: Request, res: Response, actor: Person): Promise<void> {
   const target = await authorize(ctx, req, actor, 'reset');
@@ -48,21 +64,15 @@ export async function showResetConfirm(ctx: AdminContext, req: Request, res: Res
     renderNothingToReset(ctx, req, res, target);
     return;
   }
-  ctx.render(req, res, 200, 'admin/confirm', {
-    title: target.email ? 'page.title.adminConfirmEmail' : 'page.title.adminConfirm',
-    titleParams: { name: target.name, ...(target.email ? { email: target.email } : {}) },
-    adminBase: req.baseUrl,
-    listPath: listPath(req),
-    target: { id: target.id },
-    endsSessions: ctx.admin.endSessionsOnReset,
-  });
+  renderConfirm(ctx, req, res, target);
 }
 
 /** POST /users/:id/reset: resets the factor (see `resetTarget`), then back to the list with a notice. */
 export async function postReset(ctx: AdminContext, req: Request, res: Response, actor: Person): Promise<void> {
   const outcome = await resetTarget(ctx, req, actor);
   if (!outcome.done) {
-    renderNothingToReset(ctx, req, res, outcome.target);
+    if (outcome.refused === 'reason') renderConfirm(ctx, req, res, outcome.target, outcome.problem);
+    else renderNothingToReset(ctx, req, res, outcome.target);
     return;
   }
   const { target, sessionsEnded, sessionsFailed } = outcome;

@@ -15,6 +15,7 @@ import { listUsers, resetUser, sendCsrfToken, unlockUser } from './api.js';
 import { createAuditTrail } from './audit.js';
 import type { AdminContext } from './context.js';
 import { createDirectory } from './directory.js';
+import { exportAuditCsv, exportAuditJson } from './export.js';
 import { postReset, postUnlock, showResetConfirm, showUsers } from './pages.js';
 import { createSessionEnder } from './sessions.js';
 import type { SessionIndex } from '../flow/session-index.js';
@@ -38,7 +39,8 @@ type AdminRouterDeps = Parameters<typeof createAdminRouter>[0];
  * rules allow. Also a JSON API under `/api` with the same checks.
  *
  * The routes are listed at the end; each handler is a small function of its own: the pages in
- * pages.ts, the API in api.ts, the admin check in access.ts, reset and unlock in actions.ts.
+ * pages.ts, the API in api.ts, the admin check in access.ts, reset and unlock in actions.ts,
+ * the audit trail's CSV and JSON exports in export.ts.
  */
 export function createAdminRouter(deps: {
   config: Config;
@@ -67,6 +69,8 @@ export function createAdminRouter(deps: {
   router.get('/users/:id/reset', asAdmin(ctx, showResetConfirm));
   router.post('/users/:id/reset', asAdmin(ctx, postReset, 'reset'));
   router.post('/users/:id/unlock', asAdmin(ctx, postUnlock, 'unlock'));
+  router.get('/audit.csv', asAdmin(ctx, exportAuditCsv));
+  router.get('/audit.json', asAdmin(ctx, exportAuditJson));
 
   // --- JSON API ----------------------------------------------------------------------------
   router.get('/api/csrf', asAdmin(ctx, sendCsrfToken));

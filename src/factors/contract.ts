@@ -1,5 +1,5 @@
 import type { Request, Response, Router } from 'express';
-import type { Accounts } from '../flow/account.js';
+import type { Accounts, Standing } from '../flow/account.js';
 import type { AttemptLimiter } from '../flow/attempts.js';
 import type { Policy } from '../flow/policy.js';
 import type { SecondFactorSession } from '../flow/session.js';
@@ -57,6 +57,27 @@ export interface FactorContext {
   readonly settings: SettingsContext;
 }
 
+/** The person's standing for a code POST, read from the store at most once per request. */
+export type EnrolmentRead = () => Promise<Standing>;
+
+/**
+ * Thrown by a factor's code POST when the record no longer holds the enrolment the password
+ * step found (an admin reset, a change in another session meanwhile): the sign-in goes on from
+ * where the person now stands instead of calling the code wrong.
+ */
+export class EnrolmentChanged extends Error {
+  constructor(readonly standing: Standing) {
+    super('the enrolment changed since the password step');
+  }
+}
+
+/** The record of a person still enrolled with `method`, or EnrolmentChanged. */
+export async function enrolledWith(read: EnrolmentRead, method: FactorMethod): Promise<UserRecord> {
+  const standing = await read();
+  if (standing.method !== method || !standing.record) throw new EnrolmentChanged(standing);
+  return standing.record;
+}
+
 /** What the settings page lends a factor's settings actions. */
 export interface SettingsContext {
   /** `${basePath}/settings`. */
@@ -81,10 +102,18 @@ export interface FactorPages {
   startEnrolment(req: Request, res: Response, pending: Person): Promise<void>;
   /** Settings, "use this instead": start enrolling it while the current factor still works. */
   startChange(req: Request, res: Response, who: Person): Promise<void>;
-  /** GET /verify for a person enrolled with it (the lock was checked). */
-  showVerify(req: Request, res: Response, pending: Person, record: UserRecord): Promise<void>;
-  /** POST /verify for a person enrolled with it. */
-  verify(req: Request, res: Response, pending: Person, record: UserRecord): Promise<void>;
+  /**
+   * GET /verify for a person the password step found enrolled with it (the lock was checked).
+   * Shown from the session: what the page needs of the record, the factor's `atSignIn` keeps
+   * in the pending state.
+   */
+  showVerify(req: Request, res: Response, pending: Person): Promise<void>;
+  /**
+   * POST /verify for a person the password step found enrolled with it. `read` gives the
+   * person's current standing, read once (a factor issues it with the attempt's reservation);
+   * a record no longer enrolled with this factor is a refused attempt.
+   */
+  verify(req: Request, res: Response, pending: Person, read: EnrolmentRead): Promise<void>;
   /** What the settings page's "confirm it's you" section needs (its partial's variables). */
   confirmView(req: Request, who: Person, record: UserRecord): Promise<Record<string, unknown>>;
   /** POST /settings/confirm with this factor. */
@@ -115,7 +144,10 @@ export interface Factor {
    * challenges). A reset, a change away from it and turning 2FA off call it; idempotent.
    */
   clear(userId: string): Promise<void>;
-  /** At the password step of a person enrolled with it (text messages send the code here). */
+  /**
+   * At the password step of a person enrolled with it: text messages send the code here, and
+   * keep in the pending state what their verify page shows (the masked number).
+   */
   atSignIn?(state: SecondFactorSession, record: UserRecord, locale: string): Promise<void>;
   /** Registers its routes on the person's router and returns its pages. */
   mount(router: Router, context: FactorContext): FactorPages;

@@ -1,4 +1,5 @@
 import type { Config } from '../options.js';
+import { TwoFactorError } from '../errors.js';
 import { randomId } from '../secrets.js';
 import type { FactorMethod, UserRecord } from '../store/types.js';
 import type { Policy } from './policy.js';
@@ -14,6 +15,19 @@ export interface Standing {
   readonly enableRequested: boolean;
   /** The switch's current enrolment generation: new records are written with it. */
   readonly generation: number;
+  /**
+   * The person said "This wasn't me" (see needsReview): nothing may be proved or enrolled
+   * until an admin reset. Whatever the generation: switching 2FA off and on is no review.
+   */
+  readonly needsReview: boolean;
+}
+
+/** Locked for review: the record says the person reported a change that was not theirs. */
+export const needsReview = (record: UserRecord | null): boolean => record?.reviewRequiredAt !== undefined;
+
+/** The refusal of everything second-factor while the account waits for an admin's review (423). */
+export function refuseUnderReview(userId: string): never {
+  throw new TwoFactorError('review_required', `second factor of ${userId} is locked until an admin reviews it ("This wasn't me")`);
 }
 
 /** What a factor writes to the record when it is enrolled: its method and its own fields. */
@@ -33,6 +47,7 @@ export function createAccounts(config: Config, policy: Policy) {
       skipped: current && record.skippedAt !== undefined && record.method === undefined,
       enableRequested: current && record.enableRequestedAt !== undefined && record.method === undefined,
       generation,
+      needsReview: needsReview(record),
     };
   }
 
@@ -41,6 +56,7 @@ export function createAccounts(config: Config, policy: Policy) {
    * devices and recovery codes of the old one are void with it) and the factor's own fields.
    */
   async function saveEnrolment(userId: string, generation: number, factor: EnrolledFactor): Promise<UserRecord> {
+    await keepReviewLock(userId);
     const record: UserRecord = { generation, factorId: randomId(), enrolledAt: config.now(), ...factor };
     await store.saveUser(userId, record);
     return record;
@@ -48,12 +64,25 @@ export function createAccounts(config: Config, policy: Policy) {
 
   /** "Skip for now": remembered on the account for the current generation. */
   async function recordSkip(userId: string, generation: number): Promise<void> {
+    await keepReviewLock(userId);
     await store.saveUser(userId, { generation, skippedAt: config.now() });
   }
 
   /** "Enable 2FA" after a skip: the skip is cleared and the next sign-in enrols. */
   async function requestEnable(userId: string, generation: number): Promise<void> {
+    await keepReviewLock(userId);
     await store.saveUser(userId, { generation, enableRequestedAt: config.now() });
+  }
+
+  /**
+   * Each write below replaces the record, and with it a review lock: a sign-in that was
+   * already pending when the person said "This wasn't me" (pending sessions are not indexed,
+   * so not ended) must not enrol over the lock. One read on these rare writes, never on a
+   * sign-in with a code. A lock that lands between this read and the write is lost (a window
+   * of one store round trip); that enrolment is then notified like any, with a new link.
+   */
+  async function keepReviewLock(userId: string): Promise<void> {
+    if (needsReview(await store.getUser(userId))) refuseUnderReview(userId);
   }
 
   return { standing, saveEnrolment, recordSkip, requestEnable };

@@ -1,6 +1,7 @@
 import { RateLimiterRes } from 'rate-limiter-flexible';
 import type { Config } from '../options.js';
 import { TwoFactorError } from '../errors.js';
+import type { LimiterKey } from '../store/types.js';
 
 /** How long failed codes are remembered when no success clears them. */
 const FAILURE_MEMORY_SECONDS = 24 * 60 * 60;
@@ -10,6 +11,30 @@ export type AttemptOutcome =
   | { readonly ok: false; readonly lockedSeconds: number };
 
 type Limiter = ReturnType<Config['store']['createLimiter']>;
+
+const KEY_PREFIX = 'fail';
+
+/**
+ * The person's count is keyed with their hash tag, `{userId}`, like their other keys: a claim
+ * that resets it in the same step (a right TOTP code) touches one Redis Cluster slot.
+ */
+const countKey = (userId: string): string => `{${userId}}`;
+
+/**
+ * What an attempt's check is handed: the person's failure count, for a store step that resets
+ * it together with its own write. A check that did so sets `reset`; otherwise the attempt
+ * clears the count itself after a right code (a round trip of its own).
+ */
+export interface FailureCount extends LimiterKey {
+  reset: boolean;
+}
+
+/** One attempt: `evaluate` says whether the code is right; `alongside` runs in the same round trip as the reservation. */
+export interface AttemptSteps {
+  readonly evaluate: (count: FailureCount) => Promise<boolean>;
+  readonly alongside?: () => Promise<unknown>;
+  readonly onFailure?: (locked: boolean) => void;
+}
 
 /** What the limiter's steps below share: built once by `createAttemptLimiter`. */
 interface AttemptContext {
@@ -25,7 +50,7 @@ interface AttemptContext {
  */
 export function createAttemptLimiter(config: Config) {
   const limiter = config.store.createLimiter({
-    keyPrefix: 'fail',
+    keyPrefix: KEY_PREFIX,
     points: config.maxFailedAttempts,
     duration: FAILURE_MEMORY_SECONDS,
     blockDuration: config.lockoutSeconds,
@@ -38,9 +63,25 @@ export function createAttemptLimiter(config: Config) {
       return lockedSeconds(ctx, userId);
     },
 
-    /** Reserves an attempt, runs `evaluate`, and records the outcome. */
-    attempt(userId: string, evaluate: () => Promise<boolean>, onFailure?: (locked: boolean) => void): Promise<AttemptOutcome> {
-      return attempt(ctx, userId, evaluate, onFailure);
+    /**
+     * Seconds left on the lock, known from the session (`lockedUntil`: the password step's
+     * read, or a refused code): no store call while it notes none. A noted lock is asked
+     * again, since an admin may have lifted it, and the note follows the answer.
+     */
+    async lockedSecondsNoted(userId: string, noted: { lockedUntil?: number }): Promise<number> {
+      if ((noted.lockedUntil ?? 0) <= config.now()) {
+        delete noted.lockedUntil;
+        return 0;
+      }
+      const seconds = await lockedSeconds(ctx, userId);
+      if (seconds > 0) noted.lockedUntil = config.now() + seconds * 1000;
+      else delete noted.lockedUntil;
+      return seconds;
+    },
+
+    /** Reserves an attempt (with `alongside` in the same round trip), runs `evaluate`, and records the outcome. */
+    attempt(userId: string, steps: AttemptSteps): Promise<AttemptOutcome> {
+      return attempt(ctx, userId, steps);
     },
 
     /** Clears failures and any lock (a success elsewhere, or an admin unlock). */
@@ -76,19 +117,25 @@ const lockSecondsOf = (ctx: AttemptContext, res: RateLimiterRes): number => Math
  * in flight, both writes end within the same moment.
  */
 async function repairLock(ctx: AttemptContext, userId: string): Promise<void> {
-  await reach(() => ctx.limiter.block(userId, ctx.config.lockoutSeconds));
+  await reach(() => ctx.limiter.block(countKey(userId), ctx.config.lockoutSeconds));
 }
 
 async function lockedSeconds(ctx: AttemptContext, userId: string): Promise<number> {
-  const res = await reach(() => ctx.limiter.get(userId));
+  const res = await reach(() => ctx.limiter.get(countKey(userId)));
   return res && res.consumedPoints > ctx.config.maxFailedAttempts ? lockSecondsOf(ctx, res) : 0;
 }
 
-async function attempt(ctx: AttemptContext, userId: string, evaluate: () => Promise<boolean>, onFailure?: (locked: boolean) => void): Promise<AttemptOutcome> {
-  const { config, limiter } = ctx;
+/**
+ * Reserves one attempt; over the limit, the lock answers. The reservation and `alongside` (the
+ * record the check needs) are issued together: node-redis sends commands of one tick in one write.
+ */
+async function reserve(ctx: AttemptContext, userId: string, alongside: (() => Promise<unknown>) | undefined): Promise<RateLimiterRes | AttemptOutcome> {
+  const loading = alongside?.();
+  // Awaited after the reservation, but already on its way: its failure is the store's.
+  loading?.catch(() => {});
   let reserved: RateLimiterRes;
   try {
-    reserved = await limiter.consume(userId);
+    reserved = await ctx.limiter.consume(countKey(userId));
   } catch (rejection) {
     // rate-limiter-flexible rejects with a RateLimiterRes when over the limit and with an
     // Error when the store failed: the second must not read as "try again later".
@@ -98,13 +145,22 @@ async function attempt(ctx: AttemptContext, userId: string, evaluate: () => Prom
     }
     throw storeFailure(rejection);
   }
-  if (await evaluate()) {
-    await reach(() => limiter.delete(userId));
+  await loading;
+  return reserved;
+}
+
+async function attempt(ctx: AttemptContext, userId: string, { evaluate, alongside, onFailure }: AttemptSteps): Promise<AttemptOutcome> {
+  const { config, limiter } = ctx;
+  const reserved = await reserve(ctx, userId, alongside);
+  if (!(reserved instanceof RateLimiterRes)) return reserved;
+  const count: FailureCount = { keyPrefix: KEY_PREFIX, key: countKey(userId), reset: false };
+  if (await evaluate(count)) {
+    if (!count.reset) await reach(() => limiter.delete(countKey(userId)));
     return { ok: true };
   }
   if (reserved.remainingPoints <= 0) {
     // The last allowed attempt failed: lock now, for the full lockout from this moment.
-    await reach(() => limiter.block(userId, config.lockoutSeconds));
+    await reach(() => limiter.block(countKey(userId), config.lockoutSeconds));
     onFailure?.(true);
     return { ok: false, lockedSeconds: config.lockoutSeconds };
   }
@@ -113,7 +169,7 @@ async function attempt(ctx: AttemptContext, userId: string, evaluate: () => Prom
 }
 
 async function clear(ctx: AttemptContext, userId: string): Promise<void> {
-  await reach(() => ctx.limiter.delete(userId));
+  await reach(() => ctx.limiter.delete(countKey(userId)));
 }
 
 export type AttemptLimiter = ReturnType<typeof createAttemptLimiter>;

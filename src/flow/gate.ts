@@ -2,7 +2,8 @@ import type { ErrorRequestHandler, NextFunction, Request, Response } from 'expre
 import type { Config } from '../options.js';
 import { TwoFactorError } from '../errors.js';
 import { wantsJson } from '../http.js';
-import type { Accounts, Standing } from './account.js';
+import { refuseUnderReview, type Accounts, type Standing } from './account.js';
+import type { AttemptLimiter } from './attempts.js';
 import type { Policy } from './policy.js';
 import type { RememberedDevices } from './remember-device.js';
 import { createGrantChecks, owedAgain, type GrantChecks } from './grants.js';
@@ -29,6 +30,8 @@ interface GateDeps {
   mountChecks: MountChecks;
   /** Each person's finished sessions, for ending them at a reset or a change of factor. */
   sessions: SessionIndex;
+  /** The account's code lock, read at the password step for the verify page. */
+  attempts: AttemptLimiter;
 }
 
 /** What the gate's steps below share: built once by `createGate`. */
@@ -79,21 +82,36 @@ function grantFor(ctx: GateContext, state: SecondFactorSession, without: Session
 async function finish(ctx: GateContext, req: Request, without?: SessionGrant): Promise<string> {
   const { config } = ctx;
   const state = req.session.secondFactor;
-  const user = req.user;
-  if (!state || !user) throw new TwoFactorError('not_pending', 'no sign-in to complete');
+  if (!state || !req.user) throw new TwoFactorError('not_pending', 'no sign-in to complete');
   const target = state.returnTo ?? config.successRedirect;
   const { verifiedAt } = state;
   const grant = grantFor(ctx, state, without);
-  // passport 0.7's req.login regenerates the session (defeating fixation) and writes the
-  // serialized user into the new one; without keepSessionInfo nothing else is carried over.
-  await new Promise<void>((resolve, reject) =>
-    req.login(user, { session: true, keepSessionInfo: false }, (error?: unknown) => (error ? reject(error) : resolve())),
-  );
+  await regenerateKeeping(req);
   // Indexed before it is marked done: if the store fails here, the session is not signed in
   // (fail closed) rather than signed in where a later reset could not find it.
   await ctx.deps.sessions.add(req, state.userId);
   req.session.secondFactor = { state: 'done', userId: state.userId, since: config.now(), grant, ...(verifiedAt !== undefined ? { verifiedAt } : {}) };
   return target;
+}
+
+/** What a finished sign-in's new session keeps of the pending one: not our pending state, not its CSRF token. */
+function carriedOver(session: Request['session']): Record<string, unknown> {
+  const { cookie: _cookie, secondFactor: _pending, csrfToken: _token, ...kept } = session as unknown as Record<string, unknown>;
+  return kept;
+}
+
+/**
+ * A new session id for the session's data (defeating fixation), written once, by
+ * express-session at the end of the request. Not Passport's `req.login`: it would regenerate
+ * and then save at once, and express-session saves a regenerated session again at the end, two
+ * writes of one session. What `req.login` would write, the serialized user under Passport's key,
+ * is already in the pending session (its password step did that) and is carried over with the
+ * host's own keys.
+ */
+async function regenerateKeeping(req: Request): Promise<void> {
+  const kept = carriedOver(req.session);
+  await new Promise<void>((resolve, reject) => req.session.regenerate((error?: unknown) => (error ? reject(error) : resolve())));
+  Object.assign(req.session, kept);
 }
 
 /**
@@ -142,7 +160,7 @@ async function startSecondFactor(ctx: GateContext, req: Request, res: Response):
     await complete(ctx, req, res, decision.without);
     return;
   }
-  await startChallenge(ctx, req, res, state, decision.standing);
+  await startChallenge(ctx, req, res, state, decision);
 }
 
 /** Marks the session pending for the person Passport just signed in, keeping a safe returnTo. */
@@ -169,15 +187,22 @@ function beginPending(ctx: GateContext, req: Request): { state: SecondFactorSess
 
 /**
  * How this sign-in is granted without a code: the switch off (for this person's role), a skip
- * honoured, or a remembered device. Otherwise the person's standing, for the challenge.
+ * honoured, or a remembered device. Otherwise the person's standing, for the challenge, and
+ * the account's lock, read in the same round trip (the verify page shows it from the session).
  */
-async function grantWithoutCode(ctx: GateContext, req: Request, res: Response, user: Express.User, userId: string): Promise<{ without: SessionGrant } | { standing: Standing }> {
+async function grantWithoutCode(ctx: GateContext, req: Request, res: Response, user: Express.User, userId: string): Promise<{ without: SessionGrant } | { standing: Standing; lockedSeconds: number }> {
   const { config, deps } = ctx;
   const { policy, accounts, roleOf } = deps;
   const current = await policy.current();
   const mode = policy.modeFor(current, roleOf(user));
   if (mode === 'off') return { without: { how: 'off', generation: current.generation } };
-  const standing = await accounts.standing(userId);
+  const [standing, lockedSeconds] = await Promise.all([accounts.standing(userId), deps.attempts.lockedSeconds(userId)]);
+  // "This wasn't me" locked the account: no skip, no remembered device, no enrolment; and the
+  // password-only session ends, so the page offers nothing to go back to.
+  if (standing.needsReview) {
+    await signOut(ctx, req);
+    refuseUnderReview(userId);
+  }
   if (mode === 'optional' && standing.skipped) {
     config.emit({ type: 'skip_honoured', userId });
     return { without: { how: 'skipped', generation: standing.generation } };
@@ -186,19 +211,26 @@ async function grantWithoutCode(ctx: GateContext, req: Request, res: Response, u
     config.emit({ type: 'device_remembered', userId, ...(standing.method ? { method: standing.method } : {}) });
     return { without: { how: 'remembered', generation: standing.generation } };
   }
-  return { standing };
+  return { standing, lockedSeconds };
 }
 
-/** The second factor is owed: the factor's sign-in step (a text is sent), then the verify page. */
-async function startChallenge(ctx: GateContext, req: Request, res: Response, state: SecondFactorSession, standing: Standing): Promise<void> {
+/**
+ * The second factor is owed: the factor's sign-in step (a text is sent), then straight to the
+ * page this person needs (the code, or the method choice), with what it shows in the session.
+ */
+async function startChallenge(ctx: GateContext, req: Request, res: Response, state: SecondFactorSession, { standing, lockedSeconds }: { standing: Standing; lockedSeconds: number }): Promise<void> {
   const { config, deps } = ctx;
   config.emit({ type: 'challenge_started', userId: state.userId });
+  if (standing.method) state.enrolled = standing.method;
+  if (standing.enableRequested) state.enableRequested = true;
+  if (lockedSeconds > 0) state.lockedUntil = config.now() + lockedSeconds * 1000;
   // Sent here, by the login POST, and never by showing the verify page: a GET sends nothing.
-  if (standing.method) await deps.atSignIn(state, standing.record, config.i18n.localeOf(req));
+  if (standing.method && lockedSeconds === 0) await deps.atSignIn(state, standing.record, config.i18n.localeOf(req));
+  const next = `${config.basePath}/${standing.method ? 'verify' : 'enrol'}`;
   if (wantsJson(req)) {
-    res.status(200).json({ status: 'pending', next: config.basePath });
+    res.status(200).json({ status: 'pending', next });
   } else {
-    res.redirect(303, config.basePath);
+    res.redirect(303, next);
   }
 }
 

@@ -21,11 +21,19 @@ export function createReset(deps: {
     // The record first: once it is gone no sign-in can verify with the old factor, whatever
     // of the rest is still to be cleared.
     await config.store.deleteUser(userId);
+    await clearBesideRecord(userId);
+  }
+
+  /**
+   * Everything of the factor that lives beside the record, once the record no longer holds
+   * it (deleted by a reset; replaced by a review lock after "This wasn't me"). Idempotent.
+   */
+  async function clearBesideRecord(userId: string): Promise<void> {
     // What each factor keeps beside the record (a claimed TOTP step, a live text code): a new
     // enrolment starts clean.
     await clearFactors(userId);
     await attempts.clear(userId);
-    // Void already (bound to the deleted factorId); deleted so nothing of the old factor stays.
+    // Void already (bound to the old factorId); deleted so nothing of the old factor stays.
     await devices.forgetAll(userId);
   }
 
@@ -34,7 +42,7 @@ export function createReset(deps: {
     await attempts.clear(userId);
   }
 
-  return { resetFactor, unlock };
+  return { resetFactor, clearBesideRecord, unlock };
 }
 
 export type Reset = ReturnType<typeof createReset>;

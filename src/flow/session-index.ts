@@ -79,8 +79,8 @@ function ttlOf(req: Request): number {
 async function add(config: Config, req: Request, userId: string): Promise<void> {
   if (!config.sessionIndex) return;
   const ttl = ttlOf(req);
-  await config.store.addMember(keyOf(userId), req.sessionID, ttl);
-  await writeMeta(config, req, userId, ttl, config.now());
+  // Both in one round trip: a meta entry without its member is unread and expires.
+  await Promise.all([config.store.addMember(keyOf(userId), req.sessionID, ttl), writeMeta(config, req, userId, ttl, config.now())]);
 }
 
 /** The device name and times of the request's session, under the index entry's TTL. */

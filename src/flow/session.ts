@@ -16,6 +16,20 @@ export interface SecondFactorSession {
   since: number;
   /** A same-site path to go back to after the second factor. */
   returnTo?: string;
+  /**
+   * What this sign-in's pages need of the person's record, read once at the password step so
+   * that showing a page reads no record: the enrolled method (absent: an enrolment is owed) and
+   * whether "Skip for now" was withdrawn by asking to enable 2FA. Every POST that decides
+   * something (a code, an enrolment, a skip) reads the record again.
+   */
+  enrolled?: FactorMethod;
+  enableRequested?: true;
+  /**
+   * Until when the account's code attempts were locked (config.now() ms), as the password step
+   * read it or a refused code set it: the verify page shows the lock without a store call. The
+   * lock itself lives in the store; a code POST asks it.
+   */
+  lockedUntil?: number;
   /** An enrolment in progress: the sealed secret or phone, before the person confirmed it. */
   enrolment?: { method: FactorMethod; sealed: string; last4?: string };
   /**

@@ -1,5 +1,5 @@
 import { RateLimiterMemory, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { LimiterOptions, TwoFactorStore, UserRecord } from './types.js';
+import type { LimiterKey, LimiterOptions, TwoFactorStore, UserRecord } from './types.js';
 
 /** Options of `new MemoryStore()`. */
 export interface MemoryStoreOptions {
@@ -28,6 +28,7 @@ export class MemoryStore implements TwoFactorStore {
   // record reads back exactly as it would from RedisStore (undefined fields dropped).
   readonly #users = new Map<string, string>();
   readonly #values = new Map<string, Entry>();
+  readonly #limiters = new Map<string, RateLimiterMemory[]>();
   /** Sets of members, each member with its own expiry (ms since the epoch). */
   readonly #sets = new Map<string, Map<string, number>>();
   readonly #sweeper: NodeJS.Timeout;
@@ -68,6 +69,13 @@ export class MemoryStore implements TwoFactorStore {
 
   async deleteUser(userId: string): Promise<void> {
     this.#users.delete(userId);
+  }
+
+  async getUsers(userIds: readonly string[]): Promise<(UserRecord | null)[]> {
+    return userIds.map((userId) => {
+      const json = this.#users.get(userId);
+      return json === undefined ? null : (JSON.parse(json) as UserRecord);
+    });
   }
 
   async get(key: string): Promise<string | null> {
@@ -128,23 +136,40 @@ export class MemoryStore implements TwoFactorStore {
     return next;
   }
 
-  async setIfGreater(key: string, value: number): Promise<boolean> {
+  async takeIfEqual(key: string, value: string, andReset?: LimiterKey): Promise<boolean> {
+    if (this.#live(key)?.value !== value) return false;
+    this.#values.delete(key);
+    this.#reset(andReset);
+    return true;
+  }
+
+  async setIfGreater(key: string, value: number, andReset?: LimiterKey): Promise<boolean> {
     if (!Number.isSafeInteger(value)) {
       throw new RangeError(`setIfGreater: \`value\` must be a whole number, got ${String(value)}`);
     }
     const entry = this.#live(key);
     if (entry && value <= integerValue(key, entry.value)) return false;
     this.#values.set(key, { value: String(value), expiresAt: entry?.expiresAt ?? Infinity });
+    this.#reset(andReset);
     return true;
   }
 
+  // In the caller's synchronous step: no other call runs between its write and the reset
+  // (RateLimiterMemory deletes synchronously).
+  #reset(count: LimiterKey | undefined): void {
+    if (count) for (const limiter of this.#limiters.get(count.keyPrefix) ?? []) void limiter.delete(count.key);
+  }
+
   createLimiter(options: LimiterOptions): RateLimiterAbstract {
-    return new RateLimiterMemory({
+    const limiter = new RateLimiterMemory({
       keyPrefix: options.keyPrefix,
       points: options.points,
       duration: options.duration,
       blockDuration: options.blockDuration ?? 0,
     });
+    // Kept by prefix for the resets of setIfGreater and takeIfEqual.
+    this.#limiters.set(options.keyPrefix, [...(this.#limiters.get(options.keyPrefix) ?? []), limiter]);
+    return limiter;
   }
 
   /** The entry at `key` unless its TTL has passed (then it is removed). */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { LimiterOptions, TwoFactorStore, UserRecord } from './types.js';
+import type { LimiterKey, LimiterOptions, TwoFactorStore, UserRecord } from './types.js';
 
 /**
  * The commands RedisStore (and rate-limiter-flexible) use, as a node-redis v6 client has them.
@@ -9,6 +9,8 @@ import type { LimiterOptions, TwoFactorStore, UserRecord } from './types.js';
  */
 export interface RedisStoreClient {
   get(key: string): Promise<unknown>;
+  /** Used by `getUsers`. */
+  mGet(keys: string[]): Promise<unknown>;
   set(key: string, value: string, options?: { EX?: number; NX?: boolean }): Promise<unknown>;
   getDel(key: string): Promise<unknown>;
   del(keys: string[]): Promise<unknown>;
@@ -38,7 +40,8 @@ export interface RedisStoreOptions {
 
 // Compares numerically in Redis so that a check and its write cannot interleave with another
 // caller's: the TOTP replay check depends on exactly one of two parallel requests winning.
-// KEEPTTL keeps the two stores alike (INCRBY keeps a TTL too).
+// KEEPTTL keeps the two stores alike (INCRBY keeps a TTL too). KEYS[2], when given, is an
+// attempt count reset by the same step (a right code clears the failures).
 const setIfGreaterScript = `
 local current = redis.call('GET', KEYS[1])
 if current then
@@ -51,6 +54,9 @@ if current then
   end
 end
 redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL')
+if KEYS[2] then
+  redis.call('DEL', KEYS[2])
+end
 return 1
 `;
 
@@ -72,10 +78,23 @@ const membersScript = `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 return redis.call('ZRANGE', KEYS[1], 0, -1)
 `;
+// A one-time value taken only while it is the one the caller read, with the same optional
+// reset of an attempt count as setIfGreater (KEYS[2]). ARGV: the value.
+const takeIfEqualScript = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return 0
+end
+redis.call('DEL', KEYS[1])
+if KEYS[2] then
+  redis.call('DEL', KEYS[2])
+end
+return 1
+`;
 /** A Lua script and the SHA1 that EVALSHA names it by. */
 const script = (source: string) => ({ source, sha: createHash('sha1').update(source).digest('hex') });
 const scripts = {
   setIfGreater: script(setIfGreaterScript),
+  takeIfEqual: script(takeIfEqualScript),
   addMember: script(addMemberScript),
   members: script(membersScript),
   // ZREM through a script too, so that the client interface stays the few commands it is.
@@ -126,6 +145,17 @@ export class RedisStore implements TwoFactorStore {
     await this.#client.del([this.#userKey(userId)]);
   }
 
+  // One MGET. On a cluster node-redis 6 splits it by slot (every person is in a slot of their
+  // own) and answers in the order asked: checked by the contract suite in test/cluster.test.ts.
+  async getUsers(userIds: readonly string[]): Promise<(UserRecord | null)[]> {
+    if (userIds.length === 0) return [];
+    const replies = await this.#client.mGet(userIds.map((userId) => this.#userKey(userId)));
+    if (!Array.isArray(replies) || replies.length !== userIds.length) {
+      throw new Error(`getUsers: MGET answered ${Array.isArray(replies) ? replies.length : typeof replies} values for ${userIds.length} keys`);
+    }
+    return replies.map((json) => (json === null ? null : (JSON.parse(String(json)) as UserRecord)));
+  }
+
   async get(key: string): Promise<string | null> {
     const value = await this.#client.get(this.#key(key));
     return value === null ? null : String(value);
@@ -150,6 +180,11 @@ export class RedisStore implements TwoFactorStore {
     return value === null ? null : String(value);
   }
 
+  async takeIfEqual(key: string, value: string, andReset?: LimiterKey): Promise<boolean> {
+    const keys = [this.#key(key), ...(andReset ? [this.#limiterKey(andReset)] : [])];
+    return Number(await this.#run(scripts.takeIfEqual, keys, [value])) === 1;
+  }
+
   // One DEL for all keys, so it is atomic. On a cluster only keys sharing a hash tag (one
   // slot) are deleted together atomically: node-redis 6's cluster client splits a DEL over
   // several slots into one DEL per slot (checked in test/cluster.test.ts), so keys that must
@@ -164,12 +199,18 @@ export class RedisStore implements TwoFactorStore {
     return Number(await this.#client.incrBy(this.#key(key), by));
   }
 
-  async setIfGreater(key: string, value: number): Promise<boolean> {
+  async setIfGreater(key: string, value: number, andReset?: LimiterKey): Promise<boolean> {
     if (!Number.isSafeInteger(value)) {
       throw new RangeError(`setIfGreater: \`value\` must be a whole number, got ${String(value)}`);
     }
-    const reply = await this.#run(scripts.setIfGreater, this.#key(key), [String(value)]);
+    const keys = [this.#key(key), ...(andReset ? [this.#limiterKey(andReset)] : [])];
+    const reply = await this.#run(scripts.setIfGreater, keys, [String(value)]);
     return Number(reply) === 1;
+  }
+
+  // rate-limiter-flexible's own key for a count (RateLimiterAbstract#getKey): `${keyPrefix}:${key}`.
+  #limiterKey({ keyPrefix, key }: LimiterKey): string {
+    return `${this.#prefix}${keyPrefix}:${key}`;
   }
 
   async addMember(key: string, member: string, ttlSeconds: number): Promise<void> {
@@ -188,8 +229,8 @@ export class RedisStore implements TwoFactorStore {
   }
 
   /** Runs a script by its SHA1, sending its source only when Redis does not have it. */
-  async #run(which: { source: string; sha: string }, key: string, args: string[]): Promise<unknown> {
-    const options = { keys: [key], arguments: args };
+  async #run(which: { source: string; sha: string }, key: string | string[], args: string[]): Promise<unknown> {
+    const options = { keys: Array.isArray(key) ? key : [key], arguments: args };
     try {
       return await this.#client.evalSha(which.sha, options);
     } catch (error) {

@@ -53,6 +53,11 @@ export interface UserRecord {
   readonly skippedAt?: number;
   /** When a person who had skipped asked to enable 2FA: the next sign-in enrols, no skip offered. */
   readonly enableRequestedAt?: number;
+  /**
+   * When the person said "This wasn't me" (ms): the record holds nothing else but the
+   * generation, and the second factor is locked until an admin resets it (deleting the record).
+   */
+  readonly reviewRequiredAt?: number;
 }
 
 /** Options for an attempt limiter created by a store (rate-limiter-flexible's names). */
@@ -65,6 +70,12 @@ export interface LimiterOptions {
   readonly duration: number;
   /** Once over the limit, the key stays blocked this many seconds (0: until the window ends). */
   readonly blockDuration?: number;
+}
+
+/** One count of a limiter made by `createLimiter`: its `keyPrefix` and the counted key. */
+export interface LimiterKey {
+  readonly keyPrefix: string;
+  readonly key: string;
 }
 
 /**
@@ -81,6 +92,16 @@ export interface TwoFactorStore {
   saveUser(userId: string, record: UserRecord): Promise<void>;
   /** Removes the person's record. */
   deleteUser(userId: string): Promise<void>;
+  /**
+   * The records of several people in one round trip (MGET on Redis), in the order of `userIds`,
+   * `null` where a person has none. For work over many people (the policy page's dry run reads
+   * the directory's people in batches of a few hundred), never one `getUser` per person.
+   *
+   * On Redis Cluster each record lives in its own person's slot, so node-redis splits the MGET
+   * into one MGET per slot, sent to each master together (pipelined, not one after another)
+   * and put back in order: still one wait per batch, not one per person.
+   */
+  getUsers(userIds: readonly string[]): Promise<(UserRecord | null)[]>;
 
   /** A short-lived or settings value, or `null`. */
   get(key: string): Promise<string | null>;
@@ -90,6 +111,12 @@ export interface TwoFactorStore {
   setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
   /** Reads and removes a value in one step; of parallel callers at most one gets it. */
   take(key: string): Promise<string | null>;
+  /**
+   * Removes `key` only while it holds exactly `value`, in one step; `true` when it did. Of
+   * parallel callers at most one gets `true`, and a value that replaced `value` meanwhile is
+   * left alone. With `andReset`, removing also resets that attempt count (see setIfGreater).
+   */
+  takeIfEqual(key: string, value: string, andReset?: LimiterKey): Promise<boolean>;
   /** Removes keys (absent ones are ignored). */
   delete(...keys: string[]): Promise<void>;
   /** Atomically adds `by` to an integer value (absent counts as 0) and returns the result. */
@@ -97,8 +124,13 @@ export interface TwoFactorStore {
   /**
    * Stores `value` only when it is greater than the number stored at `key` (absent: always).
    * Returns `true` when it was stored. Used to accept each TOTP time step at most once.
+   *
+   * With `andReset`, storing also resets that attempt count (of the limiter this store created
+   * with its `keyPrefix`) in the same atomic step: a right code clears the person's failures
+   * without a round trip of its own. On Redis Cluster the count's key must share `key`'s hash
+   * tag (both are tagged with the person's `{userId}`).
    */
-  setIfGreater(key: string, value: number): Promise<boolean>;
+  setIfGreater(key: string, value: number, andReset?: LimiterKey): Promise<boolean>;
 
   /**
    * Adds `member` to the set at `key`, where it lives `ttlSeconds` (re-adding renews it); the

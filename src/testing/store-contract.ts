@@ -58,6 +58,7 @@ export function storeContract(
     });
 
     userRecordTests(suite);
+    batchReadTests(suite);
     valueTests(suite);
     setIfAbsentTests(suite);
     takeTests(suite);
@@ -121,6 +122,49 @@ function userRecordTests(suite: ContractSuite): void {
       const first = (await store.getUser(user)) as { generation: number; recoveryCodes: string[] };
       assert.deepEqual(first, fullRecord);
       first.generation = 99;
+      first.recoveryCodes.length = 0;
+      assert.deepEqual(await store.getUser(user), fullRecord);
+    });
+  });
+}
+
+/** Several records in one call: getUsers. */
+function batchReadTests(suite: ContractSuite): void {
+  let store: TwoFactorStore;
+  before(() => {
+    ({ store } = suite);
+  });
+
+  describe('getUsers (several records in one call)', () => {
+    it('answers in the order asked, null for people without a record, and [] for none asked', async () => {
+      const [alice, nobody, bob] = [unique('alice'), unique('nobody'), unique('bob')];
+      await store.saveUser(alice, fullRecord);
+      await store.saveUser(bob, { generation: 2, skippedAt: 1_700_000_000_000 });
+      assert.deepEqual(await store.getUsers([bob, nobody, alice]), [{ generation: 2, skippedAt: 1_700_000_000_000 }, null, fullRecord]);
+      assert.deepEqual(await store.getUsers([]), []);
+    });
+
+    it('answers a person asked twice twice, and sees a delete', async () => {
+      const user = unique('user');
+      await store.saveUser(user, { generation: 1 });
+      assert.deepEqual(await store.getUsers([user, user]), [{ generation: 1 }, { generation: 1 }]);
+      await store.deleteUser(user);
+      assert.deepEqual(await store.getUsers([user]), [null]);
+    });
+
+    // 500 people fall in hundreds of cluster slots: the answer must still come back in order.
+    it('reads a batch of 500 people, each their own record, as getUser does', async () => {
+      const ids = range(500).map((i) => unique(`batch-${i}`));
+      await Promise.all(ids.map((id, i) => (i % 3 === 0 ? Promise.resolve() : store.saveUser(id, { generation: i }))));
+      const records = await store.getUsers(ids);
+      assert.equal(records.length, 500);
+      records.forEach((record, i) => assert.deepEqual(record, i % 3 === 0 ? null : { generation: i }, `person ${i}`));
+    });
+
+    it('hands out copies: changing a returned record does not change the stored one', async () => {
+      const user = unique('user');
+      await store.saveUser(user, fullRecord);
+      const [first] = (await store.getUsers([user])) as unknown as [{ recoveryCodes: string[] }];
       first.recoveryCodes.length = 0;
       assert.deepEqual(await store.getUser(user), fullRecord);
     });
@@ -319,6 +363,37 @@ function setIfGreaterTests(suite: ContractSuite): void {
       const values = [7, 3, 20, 11, 1, 19, 4, 15, 2, 9];
       await Promise.all(values.map((value) => store.setIfGreater(key, value)));
       assert.equal(await store.get(key), '20');
+    });
+
+    it('takeIfEqual removes a value only while it holds what was read, and resets a count with it', async () => {
+      const person = `{${unique('person')}}`;
+      const limiter = store.createLimiter({ keyPrefix: 'contract-fail', points: 5, duration: 60 });
+      const key = `contract-code:${person}`;
+      await store.set(key, 'first', 60);
+      await limiter.consume(person);
+      assert.equal(await store.takeIfEqual(key, 'other', { keyPrefix: 'contract-fail', key: person }), false);
+      assert.equal(await store.get(key), 'first', 'another value is left alone');
+      assert.equal((await limiter.get(person))?.consumedPoints, 1, 'and the count with it');
+      const burst = await Promise.all(range(10).map(() => store.takeIfEqual(key, 'first', { keyPrefix: 'contract-fail', key: person })));
+      assert.equal(burst.filter(Boolean).length, 1, 'of a burst exactly one takes it');
+      assert.equal(await store.get(key), null);
+      assert.equal(await limiter.get(person), null, 'the count was reset');
+      assert.equal(await store.takeIfEqual(unique('absent'), 'x'), false);
+    });
+
+    it('resets an attempt count in the same step when it stores, and only then', async () => {
+      const person = `{${unique('person')}}`;
+      const limiter = store.createLimiter({ keyPrefix: 'contract-fail', points: 5, duration: 60 });
+      const key = `contract-step:${person}`;
+      await limiter.consume(person);
+      await limiter.consume(person);
+      assert.equal(await store.setIfGreater(key, 10), true);
+      assert.equal((await limiter.get(person))?.consumedPoints, 2, 'no reset asked: the count stays');
+      assert.equal(await store.setIfGreater(key, 10, { keyPrefix: 'contract-fail', key: person }), false);
+      assert.equal((await limiter.get(person))?.consumedPoints, 2, 'not stored: the count stays');
+      assert.equal(await store.setIfGreater(key, 11, { keyPrefix: 'contract-fail', key: person }), true);
+      assert.equal(await limiter.get(person), null, 'stored: the count is gone');
+      assert.equal((await limiter.consume(person)).consumedPoints, 1, 'counting starts again');
     });
   });
 }

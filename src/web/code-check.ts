@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import { isTwoFactorError, type TwoFactorError } from '../errors.js';
-import type { AttemptLimiter } from '../flow/attempts.js';
+import type { AttemptLimiter, FailureCount } from '../flow/attempts.js';
 import type { Config } from '../options.js';
 import type { FactorMethod } from '../store/types.js';
 
@@ -12,8 +12,13 @@ export interface SubmittedCode {
   readonly userId: string;
   /** The code from the form: throws a TwoFactorError, or returns `undefined`, when malformed. */
   readonly read: () => string | undefined;
-  /** Whether the code is right. It runs only while the account is not locked, as one attempt. */
-  readonly evaluate: (code: string) => Promise<boolean>;
+  /**
+   * Whether the code is right. It runs only while the account is not locked, as one attempt;
+   * a check whose store step also resets the failure count says so on `count`.
+   */
+  readonly evaluate: (code: string, count: FailureCount) => Promise<boolean>;
+  /** What the check needs from the store (the person's record), read in the reservation's round trip. */
+  readonly alongside?: () => Promise<unknown>;
   /** For the `failed` and `locked` events. */
   readonly method: FactorMethod;
   readonly reason?: string;
@@ -29,7 +34,7 @@ export function createCodeChecks(config: Config, attempts: AttemptLimiter, rende
      * attempt, a wrong one a 401, the last allowed wrong one (or any while locked) the locked page.
      * True when the code was right; otherwise the page has been answered.
      */
-    async checkSubmittedCode({ req, res, userId, read, evaluate, method, reason, rerender }: SubmittedCode): Promise<boolean> {
+    async checkSubmittedCode({ req, res, userId, read, evaluate, alongside, method, reason, rerender }: SubmittedCode): Promise<boolean> {
       let code: string | undefined;
       try {
         code = read();
@@ -43,9 +48,11 @@ export function createCodeChecks(config: Config, attempts: AttemptLimiter, rende
         return false;
       }
       const submitted = code;
-      const outcome = await attempts.attempt(userId, () => evaluate(submitted), (locked) =>
-        config.emit({ type: locked ? 'locked' : 'failed', userId, method, ...(reason ? { reason } : {}) }),
-      );
+      const outcome = await attempts.attempt(userId, {
+        evaluate: (count) => evaluate(submitted, count),
+        ...(alongside ? { alongside } : {}),
+        onFailure: (locked) => config.emit({ type: locked ? 'locked' : 'failed', userId, method, ...(reason ? { reason } : {}) }),
+      });
       if (outcome.ok) return true;
       if (outcome.lockedSeconds > 0) renderLocked(req, res, outcome.lockedSeconds);
       else await rerender(401);

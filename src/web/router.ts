@@ -19,6 +19,7 @@ import { errorMessageKey } from './messages.js';
 import { packagePublicDir, type Render } from './render.js';
 import { sessionFailure, sessionMissing, type MountChecks } from '../flow/self-checks.js';
 import { createSettingsContext, registerSettingsRoutes } from './settings-routes.js';
+import { registerNotMeRoutes } from './not-me-routes.js';
 import { chooseMethod, completeVerified, requestEnable, showChoice, showEnable, showStart, showVerify, signOut, skip, verify, type SignInPages } from './signin-pages.js';
 
 /**
@@ -56,6 +57,7 @@ export function createUserRouter(deps: UserRouterDeps): Router {
   const pages: SignInPages = { context, gate: deps.gate, devices: deps.devices, factors, roleOf: deps.roleOf };
   late.recovery = mountRecovery(router, { context, recovery: deps.recovery, gate: deps.gate });
   late.showSettings = registerSettingsRoutes(router, deps, context, factors);
+  registerNotMeRoutes(router, deps);
   router.get('/', showStart(pages));
   router.get('/enrol', showChoice(pages));
   router.post('/enrol', chooseMethod(pages));
@@ -76,7 +78,7 @@ interface LateSteps {
 
 /** What every factor's pages get from this router (see FactorContext). */
 function createFactorContext(deps: UserRouterDeps, late: LateSteps): FactorContext {
-  const renderLocked = lockedPage(deps.render);
+  const renderLocked = lockedPage(deps.config, deps.render);
   const context: FactorContext = {
     config: deps.config, accounts: deps.accounts, attempts: deps.attempts, policy: deps.policy, render: deps.render, renderLocked,
     codeChecks: createCodeChecks(deps.config, deps.attempts, renderLocked),
@@ -123,16 +125,27 @@ async function requirePending({ config, gate }: UserRouterDeps, req: Request): P
   return { state, userId: state.userId, user: req.user };
 }
 
+/**
+ * From the session alone: the password step noted whether the person is enrolled, and an
+ * enrolment in this session finishes on the codes page. An enrolment made meanwhile in another
+ * session is met by the enrolment POST, which reads the record.
+ */
 async function pendingToEnrol(deps: UserRouterDeps, req: Request, res: Response): Promise<Person | undefined> {
   const pending = await requirePending(deps, req);
-  if (!(await deps.accounts.standing(pending.userId)).method) return pending;
-  res.redirect(303, `${deps.config.basePath}/verify`);
+  const { enrolled, recoveryCodesShown } = pending.state;
+  if (!enrolled && !recoveryCodesShown) return pending;
+  res.redirect(303, `${deps.config.basePath}/${recoveryCodesShown ? 'recovery-codes' : 'verify'}`);
   return undefined;
 }
 
-/** The locked page, with Retry-After: no form, the minutes until it lifts. */
-function lockedPage(render: Render) {
+/**
+ * The locked page, with Retry-After: no form, the minutes until it lifts. A pending sign-in
+ * notes the lock, so its verify page shows it without asking the store.
+ */
+function lockedPage(config: Config, render: Render) {
   return (req: Request, res: Response, seconds: number): void => {
+    const state = req.session?.secondFactor;
+    if (state?.state === 'pending') state.lockedUntil = config.now() + seconds * 1000;
     res.set('Retry-After', String(seconds));
     render(req, res, 429, 'locked', { title: 'page.title.locked', minutes: Math.ceil(seconds / 60) });
   };

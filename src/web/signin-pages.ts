@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import { TwoFactorError } from '../errors.js';
-import type { Factor, FactorContext, FactorPages, Person } from '../factors/contract.js';
+import { EnrolmentChanged, type EnrolmentRead, type Factor, type FactorContext, type FactorPages, type Person } from '../factors/contract.js';
 import type { Standing } from '../flow/account.js';
 import type { Gate } from '../flow/gate.js';
 import type { RememberedDevices } from '../flow/remember-device.js';
@@ -41,7 +41,7 @@ export async function completeVerified(req: Request, res: Response, record: User
 
 /** GET /: wherever this sign-in stands (the codes page, verify, or the method choice). */
 export function showStart({ context }: SignInPages) {
-  const { config, accounts, requirePending } = context;
+  const { config, requirePending } = context;
   return asyncHandler(async (req, res) => {
     if (req.session?.secondFactor?.state === 'done') {
       res.redirect(303, config.successRedirect);
@@ -52,8 +52,7 @@ export function showStart({ context }: SignInPages) {
       res.redirect(303, `${config.basePath}/recovery-codes`);
       return;
     }
-    const { method } = await accounts.standing(userId);
-    res.redirect(303, `${config.basePath}/${method ? 'verify' : 'enrol'}`);
+    res.redirect(303, `${config.basePath}/${state.enrolled ? 'verify' : 'enrol'}`);
   });
 }
 
@@ -61,16 +60,19 @@ export function showStart({ context }: SignInPages) {
  * "Skip for now" is offered only in optional mode (after the role's override), never to
  * someone enrolled, and not to someone who asked to enable 2FA after skipping.
  */
-async function skipAllowed({ context, roleOf }: SignInPages, pending: Person, standing: Standing): Promise<boolean> {
+async function skipAllowed({ context, roleOf }: SignInPages, pending: Person, standing: Pick<Standing, 'method' | 'enableRequested'>): Promise<boolean> {
   if (standing.method || standing.enableRequested) return false;
   return context.policy.modeFor(await context.policy.current(), roleOf(pending.user)) === 'optional';
 }
+
+/** The standing the password step noted in the session: enough to show a page, not to decide. */
+const notedStanding = ({ state }: Person) => ({ method: state.enrolled, enableRequested: state.enableRequested === true });
 
 async function renderChoice(req: Request, res: Response, pages: SignInPages, pending: Person, status = 200, error?: TwoFactorError): Promise<void> {
   pages.context.render(req, res, status, 'choose', {
     title: 'page.title.choose',
     methods: pages.factors.map(({ factor }) => ({ id: factor.id, label: factor.labels.choose, hint: factor.labels.hint })),
-    skipAllowed: await skipAllowed(pages, pending, await pages.context.accounts.standing(pending.userId)),
+    skipAllowed: await skipAllowed(pages, pending, notedStanding(pending)),
     ...(error ? { error: { key: errorMessageKey(error.code) } } : {}),
   });
 }
@@ -113,37 +115,62 @@ export function skip(pages: SignInPages) {
   });
 }
 
-/** The pending person's enrolled factor, or a redirect to the method choice. */
+/** The factor this sign-in's password step found the person enrolled with, or a redirect to the method choice. */
 async function enrolledFactor(req: Request, res: Response, pages: SignInPages) {
-  const { config, accounts, requirePending } = pages.context;
+  const { config, requirePending } = pages.context;
   const pending = await requirePending(req);
-  const { record, method } = await accounts.standing(pending.userId);
-  const mounted = factorOf(pages.factors, method);
-  if (!record || !mounted) {
+  const mounted = factorOf(pages.factors, pending.state.enrolled);
+  if (!mounted) {
     res.redirect(303, `${config.basePath}/enrol`);
     return undefined;
   }
-  return { pending, record, mounted };
+  return { pending, mounted };
 }
 
-/** GET /verify: the enrolled factor's page, unless the account is locked. */
+
+/** GET /verify: the enrolled factor's page, or the lock; from the session, no store call of ours. */
 export function showVerify(pages: SignInPages) {
-  const { attempts, renderLocked } = pages.context;
+  const { renderLocked } = pages.context;
   return asyncHandler(async (req, res) => {
     const enrolled = await enrolledFactor(req, res, pages);
     if (!enrolled) return;
-    const locked = await attempts.lockedSeconds(enrolled.pending.userId);
+    const locked = await pages.context.attempts.lockedSecondsNoted(enrolled.pending.userId, enrolled.pending.state);
     if (locked > 0) renderLocked(req, res, locked);
-    else await enrolled.mounted.pages.showVerify(req, res, enrolled.pending, enrolled.record);
+    else await standingNow(res, pages.context.config, enrolled.pending, () => enrolled.mounted.pages.showVerify(req, res, enrolled.pending));
   });
+}
+
+/**
+ * The person's record for a code POST, read once where the factor asks for it (with the
+ * attempt's reservation, in one round trip): whether the person is still enrolled with this
+ * factor is decided from it, not from the session.
+ */
+function enrolmentRead({ accounts }: FactorContext, userId: string): EnrolmentRead {
+  let read: Promise<Standing> | undefined;
+  return () => (read ??= accounts.standing(userId));
 }
 
 /** POST /verify: the enrolled factor checks what was sent. */
 export function verify(pages: SignInPages) {
+  const { config } = pages.context;
   return asyncHandler(async (req, res) => {
     const enrolled = await enrolledFactor(req, res, pages);
-    if (enrolled) await enrolled.mounted.pages.verify(req, res, enrolled.pending, enrolled.record);
+    if (!enrolled) return;
+    await standingNow(res, config, enrolled.pending, () => enrolled.mounted.pages.verify(req, res, enrolled.pending, enrolmentRead(pages.context, enrolled.pending.userId)));
   });
+}
+
+/** Runs a verify step; an enrolment reset or changed meanwhile goes on to the page the person needs now. */
+async function standingNow(res: Response, config: FactorContext['config'], pending: Person, step: () => Promise<void>): Promise<void> {
+  try {
+    await step();
+  } catch (error) {
+    if (!(error instanceof EnrolmentChanged)) throw error;
+    const { method } = error.standing;
+    if (method) pending.state.enrolled = method;
+    else delete pending.state.enrolled;
+    res.redirect(303, `${config.basePath}/${method ? 'verify' : 'enrol'}`);
+  }
 }
 
 /** The signed-in person (second factor done or skipped) of this session. */

@@ -35,9 +35,18 @@ describe('browser journeys: admin reset', function () {
 
       await admin.navigate(() => page.getByRole('link', { name: 'Reset 2FA for Sue South' }).click(), { screenshot: 'admin-2-confirm' });
       assert.equal(await heading(page), 'Reset two-step verification for Sue South (sue@southpaw.example)?');
+      // The reason is required: the browser holds an empty one back, the server refuses a too short one.
+      await page.getByRole('button', { name: 'Reset two-step verification' }).click();
+      assert.equal(admin.path, '/admin/2fa/users/u8/reset', 'an empty reason is not sent');
+      await page.getByLabel('Reason').fill('ok');
+      await admin.navigate(() => page.getByRole('button', { name: 'Reset two-step verification' }).click(), { status: 400 });
+      assert.equal(await admin.alertText(), 'Enter a reason of at least 3 characters.');
+      assert.equal(await page.getByLabel('Reason').getAttribute('aria-invalid'), 'true');
+      await page.getByLabel('Reason').fill('New phone, authenticator not moved');
       await admin.navigate(() => page.getByRole('button', { name: 'Reset two-step verification' }).click(), { screenshot: 'admin-3-done' });
       assert.equal(admin.path, '/admin/2fa');
       assert.match(await page.getByRole('status').innerText(), /Two-step verification was reset for Sue South/);
+      assert.match(await page.locator('ul.sf-recent').innerText(), /Bea Admin reset two-step verification for Sue South\. Reason: “New phone, authenticator not moved”/);
       const after = page.locator('tr', { has: page.getByRole('rowheader', { name: /Sue South/ }) });
       assert.match(await after.innerText(), /Not enrolled/);
 

@@ -258,7 +258,7 @@ export function wrongCode(secret: string): string {
 export async function enrolAuthenticatorOverHttp(baseUrl: string, username: string): Promise<{ key: string; recoveryCodes: string[] }> {
   const client = new BrowserClient(new Agent({ keepAlive: false }));
   const login = await client.request(baseUrl, '/login', { form: await loginForm(client, baseUrl, { username, password: DEMO_PASSWORD }) });
-  assert.equal(login.location, '/2fa', `set-up: ${username} signs in with the password (got ${login.status} ${login.location})`);
+  assert.equal(login.location, '/2fa/enrol', `set-up: ${username} signs in with the password (got ${login.status} ${login.location})`);
   const choose = await client.request(baseUrl, '/2fa/enrol');
   const chosen = await client.request(baseUrl, '/2fa/enrol', { form: { _csrf: csrfTokenIn(choose.text), method: 'totp' } });
   assert.equal(chosen.status, 303, `set-up: ${username} chooses the authenticator app`);

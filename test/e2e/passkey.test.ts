@@ -210,6 +210,7 @@ describe('browser journeys: passkeys and security keys', function () {
       const row = page.locator('tr', { has: page.getByRole('rowheader', { name: /Gia Globex/ }) });
       assert.match(await row.innerText(), /Passkey \(1\)/, 'the status column names the factor and the number of keys');
       await admin.navigate(() => page.getByRole('link', { name: 'Reset 2FA for Gia Globex' }).click());
+      await page.getByLabel('Reason').fill('Lost her security key');
       await admin.navigate(() => page.getByRole('button', { name: 'Reset two-step verification' }).click());
       assert.match(await page.getByRole('status').innerText(), /Two-step verification was reset for Gia Globex/);
       assert.match(await row.innerText(), /Not enrolled/);

@@ -1,6 +1,6 @@
 import type { Config } from '../../options.js';
 import type { Factor } from '../contract.js';
-import { confirmEnrolment, renderVerify, showEnrolment, verify } from './pages.js';
+import { confirmEnrolment, enrolledRecord, renderVerify, showEnrolment, verify } from './pages.js';
 import { confirm, confirmAdd, confirmChange, confirmView, listView, remove, showAdd, showChange } from './settings.js';
 
 /**
@@ -37,8 +37,9 @@ export function passkeyFactor(config: Config): Factor | undefined {
           delete who.state.enrolment;
           res.redirect(303, `${context.settings.path}/method/passkey`);
         },
-        showVerify: (req, res, pending, record) => renderVerify(req, res, pages, pending, record),
-        verify: (req, res, pending, record) => verify(req, res, pending, record, pages),
+        // The challenge it writes names the person's keys: this page reads the record.
+        showVerify: async (req, res, pending) => renderVerify(req, res, pages, pending, await enrolledRecord(context, pending)),
+        verify: async (req, res, pending, read) => verify(req, res, pending, await enrolledRecord(context, pending, read), pages),
         confirmView: (req, who, record) => confirmView(req, who, record, pages),
         confirm: (req, res, who, record) => confirm(req, res, who, record, pages),
         settingsView: (req, _who, record, fresh) => listView(req, record, fresh, pages),

@@ -5,7 +5,7 @@ import type { PasskeyCredential, UserRecord } from '../../store/types.js';
 import { asyncHandler } from '../../http.js';
 import type { MessageKey } from '../../web/messages.js';
 import type { PageError } from '../../web/page-errors.js';
-import type { FactorContext, Person } from '../contract.js';
+import { enrolledWith, type EnrolmentRead, type FactorContext, type Person } from '../contract.js';
 import {
   authenticationOptions, checkAuthentication, checkRegistration, defaultPasskeyName, passkeyName, registrationOptions,
   type AuthenticationResult, type RegistrationResult, type RelyingParty,
@@ -169,6 +169,11 @@ export function confirmEnrolment(pages: PasskeyPages) {
     config.emit({ type: 'enrolled', userId: pending.userId, method: 'passkey' });
     await finishEnrolment(req, res);
   });
+}
+
+/** The record of a person enrolled with passkeys, for the pages that name their keys (EnrolmentChanged otherwise). */
+export function enrolledRecord(context: FactorContext, pending: Person, read: EnrolmentRead = () => context.accounts.standing(pending.userId)): Promise<UserRecord> {
+  return enrolledWith(read, 'passkey');
 }
 
 export async function renderVerify(req: Request, res: Response, pages: PasskeyPages, who: Person, record: UserRecord, status = 200, error?: PageError): Promise<void> {

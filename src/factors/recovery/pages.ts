@@ -1,6 +1,7 @@
 import type { Request, Response, Router } from 'express';
 import type { Config } from '../../options.js';
 import { TwoFactorError } from '../../errors.js';
+import type { Standing } from '../../flow/account.js';
 import type { Gate } from '../../flow/gate.js';
 import { randomId } from '../../secrets.js';
 import { asyncHandler, wantsJson } from '../../http.js';
@@ -133,14 +134,15 @@ const renderEntry = (req: Request, res: Response, { context }: RecoveryPages, st
 
 /** GET /recovery: "Use a recovery code" instead of the factor. */
 export function showEntry(pages: RecoveryPages) {
-  const { config, accounts, attempts, requirePending, renderLocked } = pages.context;
+  const { config, requirePending, renderLocked } = pages.context;
   return asyncHandler(async (req, res) => {
-    const { userId } = await requirePending(req);
-    if (!(await accounts.standing(userId)).method) {
+    const pending = await requirePending(req);
+    // From the session, as the verify page: the code POST asks the store.
+    if (!pending.state.enrolled) {
       res.redirect(303, `${config.basePath}/enrol`);
       return;
     }
-    const locked = await attempts.lockedSeconds(userId);
+    const locked = await pages.context.attempts.lockedSecondsNoted(pending.userId, pending.state);
     if (locked > 0) renderLocked(req, res, locked);
     else renderEntry(req, res, pages);
   });
@@ -152,17 +154,21 @@ export function useCode(pages: RecoveryPages) {
   return asyncHandler(async (req, res) => {
     const pending = await requirePending(req);
     const { userId, state } = pending;
-    const { record, method } = await accounts.standing(userId);
-    if (!record || !method) {
+    if (!state.enrolled) {
       res.redirect(303, `${config.basePath}/enrol`);
       return;
     }
     let left = 0;
-    // A wrong or spent recovery code is a failed attempt like a wrong six-digit code.
+    let standing: Standing | undefined;
+    // A wrong or spent recovery code is a failed attempt like a wrong six-digit code; the record
+    // is read with the attempt's reservation.
     const right = await codeChecks.checkSubmittedCode({
-      req, res, userId, method, reason: 'recovery_code',
+      req, res, userId, method: state.enrolled, reason: 'recovery_code',
       read: () => readRecoveryCode((req.body as Record<string, unknown>).recoveryCode),
+      alongside: async () => (standing = await accounts.standing(userId)),
       evaluate: async (code) => {
+        const record = standing?.method ? standing.record : null;
+        if (!record) return false;
         const remaining = await pages.recovery.consume(userId, record, code);
         if (remaining !== undefined) left = remaining;
         return remaining !== undefined;
@@ -171,7 +177,7 @@ export function useCode(pages: RecoveryPages) {
     });
     if (!right) return;
     state.verifiedAt = config.now();
-    config.emit({ type: 'recovery_code_used', userId, method });
+    config.emit({ type: 'recovery_code_used', userId, method: standing!.method! });
     await showSignedInWithCode(req, res, pages, left);
   });
 }

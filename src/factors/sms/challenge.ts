@@ -14,9 +14,11 @@ declare module '../../flow/session.js' {
      * Text-message codes of this pending sign-in: the random id its codes are bound to (a code
      * works only in the session that asked for it, and its resend cooldown is this sign-in's),
      * when the last one was sent, and why the last send did not happen, for the page; for an
-     * hourly cap, which one and when it lifts (config.now() ms).
+     * hourly cap, which one and when it lifts (config.now() ms); at sign-in, the last four
+     * digits of the number, for the verify page's masked number; the id of the last code sent,
+     * so that a check counts its try in the round trip of the attempt.
      */
-    sms?: { binding: string; sentAt?: number; failure?: SmsSendRefusal; quota?: { cap: SmsCap; until: number } };
+    sms?: { binding: string; sentAt?: number; failure?: SmsSendRefusal; quota?: { cap: SmsCap; until: number }; last4?: string; codeId?: string };
   }
 }
 
@@ -40,10 +42,12 @@ export function createSmsChallenge(config: Config, codes: SmsCodes) {
     const { userId } = state;
     const t = config.i18n.translator(locale);
     const body = (code: string) => t('sms.body', { issuer: config.issuer, code });
+    const newBinding = state.sms === undefined || (purpose === 'login' && state.sms.sentAt === undefined && state.sms.failure === undefined);
     const sms = (state.sms ??= { binding: randomId() });
     try {
-      const { sentAt } = await codes.send({ userId, binding: sms.binding, phone, body });
+      const { sentAt, codeId } = await codes.send({ userId, binding: sms.binding, phone, body, newBinding });
       sms.sentAt = sentAt;
+      sms.codeId = codeId;
       delete sms.failure;
       delete sms.quota;
       config.emit({ type: 'code_sent', userId, method: 'sms', reason: purpose });
@@ -66,6 +70,8 @@ export function createSmsChallenge(config: Config, codes: SmsCodes) {
    */
   async function sendAtLogin(state: SecondFactorSession, record: UserRecord | null, locale: string): Promise<void> {
     if (record?.method !== 'sms' || !record.phone) return;
+    const sms = (state.sms ??= { binding: randomId() });
+    if (record.phoneLast4) sms.last4 = record.phoneLast4;
     try {
       await send(state, config.secrets.open(record.phone, state.userId), 'login', locale);
     } catch (error) {

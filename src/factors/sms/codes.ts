@@ -3,6 +3,7 @@ import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible'
 import { TwoFactorError, isTwoFactorError } from '../../errors.js';
 import type { Config } from '../../options.js';
 import { constantTimeEqual, randomId, type SecretBox } from '../../secrets.js';
+import type { FailureCount } from '../../flow/attempts.js';
 import type { TwoFactorStore } from '../../store/types.js';
 
 /** What a person may do with one code before it is void. */
@@ -53,6 +54,25 @@ export interface SmsRequest {
   readonly phone: string;
   /** The text, given the code. */
   readonly body: (code: string) => string;
+  /**
+   * The binding was made for this send (the password step's): no earlier send of it can exist
+   * and no other request knows it yet, so its cooldown is claimed in one step.
+   */
+  readonly newBinding?: boolean;
+}
+
+/** What a send answers: when it went out, and the id of its code (the session keeps it, to count tries without a read). */
+export interface SmsSent {
+  readonly sentAt: number;
+  readonly codeId: string;
+}
+
+/** The reads a check needs, issued up front (with the attempt's reservation): the live code, and a try of it. */
+export interface SmsLookup {
+  readonly raw: string | null;
+  /** The try of the code the session knows of: taken, refused (`spent`), or not asked (no id). */
+  readonly tried: 'taken' | 'spent' | undefined;
+  readonly codeId: string | undefined;
 }
 
 /** What the functions below share: built once per `createSmsCodes`. */
@@ -107,9 +127,10 @@ function cooldownRefusal(ctx: SmsContext, waitMs: number): TwoFactorError {
  * setIfAbsent, the successor of the send before it: of parallel requests after the cooldown
  * exactly one gets that key. The returned `giveBack` undoes the claim when nothing was sent.
  */
-async function claimCooldown(ctx: SmsContext, userId: string, binding: string): Promise<() => Promise<void>> {
+async function claimCooldown(ctx: SmsContext, userId: string, binding: string, newBinding = false): Promise<() => Promise<void>> {
   const { store, config, cooldownMs, cooldownKeyTtl } = ctx;
   const pointer = cooldownKey(userId, binding);
+  if (newBinding && (await store.setIfAbsent(pointer, String(config.now()), cooldownKeyTtl))) return () => store.delete(pointer);
   for (let round = 0; round < 3; round += 1) {
     const now = config.now();
     const last = await store.get(pointer);
@@ -168,23 +189,33 @@ async function cooldownSeconds(ctx: SmsContext, userId: string, binding: string 
  * checks together and send past the cap. The price is that while one send is in flight a
  * parallel request may be refused although that send then fails, which errs on the safe side.
  */
-async function send(ctx: SmsContext, request: SmsRequest): Promise<{ sentAt: number }> {
-  const { config, perAccount, perNumber } = ctx;
+/**
+ * The cooldown and both hourly caps, taken together (one round trip): when one refuses, those
+ * taken are given back and its refusal is thrown, the cooldown's first.
+ */
+async function reserveSend(ctx: SmsContext, request: SmsRequest, giveBack: Array<() => Promise<unknown>>): Promise<void> {
+  const { perAccount, perNumber } = ctx;
+  const { userId } = request;
+  const numberKey = phoneKey(ctx, request.phone);
+  const [cooldown, account, number] = await Promise.allSettled([
+    claimCooldown(ctx, userId, request.binding, request.newBinding).catch((error: unknown) => Promise.reject(storeFailure(error))),
+    reserve(perAccount, userId, 'account'),
+    reserve(perNumber, numberKey, 'number'),
+  ]);
+  if (cooldown.status === 'fulfilled') giveBack.push(cooldown.value);
+  if (account.status === 'fulfilled') giveBack.push(() => perAccount.reward(userId, 1));
+  if (number.status === 'fulfilled') giveBack.push(() => perNumber.reward(numberKey, 1));
+  const refused = [cooldown, account, number].find((outcome) => outcome.status === 'rejected');
+  if (refused) throw refused.reason;
+}
+
+async function send(ctx: SmsContext, request: SmsRequest): Promise<SmsSent> {
+  const { config } = ctx;
   const { userId, phone } = request;
   const giveBack: Array<() => Promise<unknown>> = [];
   let sent = false;
   try {
-    try {
-      giveBack.push(await claimCooldown(ctx, userId, request.binding));
-    } catch (error) {
-      throw storeFailure(error);
-    }
-    await reserve(perAccount, userId, 'account');
-    giveBack.push(() => perAccount.reward(userId, 1));
-    const numberKey = phoneKey(ctx, phone);
-    await reserve(perNumber, numberKey, 'number');
-    giveBack.push(() => perNumber.reward(numberKey, 1));
-
+    await reserveSend(ctx, request, giveBack);
     const code = newSmsCode();
     const id = randomId();
     const sentAt = config.now();
@@ -204,7 +235,7 @@ async function send(ctx: SmsContext, request: SmsRequest): Promise<{ sentAt: num
     } catch (error) {
       throw storeFailure(error);
     }
-    return { sentAt };
+    return { sentAt, codeId: id };
   } catch (error) {
     if (!sent) await giveBackAll(ctx, giveBack);
     throw error;
@@ -222,44 +253,55 @@ async function giveBackAll(ctx: SmsContext, steps: ReadonlyArray<() => Promise<u
   }
 }
 
-/**
- * Checks a code for the person's pending session and number, and on a match consumes it.
- * The caller counts the attempt against the account (attempts.attempt) around this.
- */
-async function check(ctx: SmsContext, userId: string, expected: { binding: string | undefined; phone: string }, code: string): Promise<SmsCheck> {
-  const { store, config } = ctx;
-  let raw: string | null;
+/** One try of a code, or `spent` when it had its tries. */
+async function tryCode(ctx: SmsContext, userId: string, codeId: string): Promise<'taken' | 'spent'> {
   try {
-    raw = await store.get(codeKey(userId));
-  } catch (error) {
-    throw storeFailure(error);
+    await ctx.triesPerCode.consume(`${userId}:${codeId}`);
+    return 'taken';
+  } catch (rejection) {
+    if (rejection instanceof RateLimiterRes) return 'spent';
+    throw storeFailure(rejection);
   }
+}
+
+/**
+ * The live code and, when the session knows its id, a try of it: issued in one tick, so they
+ * travel with whatever else the caller sends then (the attempt's reservation).
+ */
+function lookup(ctx: SmsContext, userId: string, codeId: string | undefined): Promise<SmsLookup> {
+  const raw = ctx.store.get(codeKey(userId)).catch((error: unknown) => Promise.reject(storeFailure(error)));
+  const tried = codeId === undefined ? Promise.resolve(undefined) : tryCode(ctx, userId, codeId);
+  return Promise.all([raw, tried]).then(([value, attempt]) => ({ raw: value, tried: attempt, codeId }));
+}
+
+/**
+ * Checks a code for the person's pending session and number, and on a match consumes it (and,
+ * given `count`, resets the failures in the same step). `looked` is the lookup issued before;
+ * without it the check reads for itself. The caller counts the attempt (attempts.attempt).
+ */
+async function check(ctx: SmsContext, userId: string, expected: { binding: string | undefined; phone: string }, code: string, options: { looked?: SmsLookup; count?: FailureCount } = {}): Promise<SmsCheck> {
+  const { config } = ctx;
+  const { raw, tried, codeId } = options.looked ?? (await lookup(ctx, userId, undefined));
   const record = raw === null ? undefined : parseRecord(raw);
   if (raw === null || !record) return 'none';
   if (expected.binding === undefined || !constantTimeEqual(record.binding, expected.binding) || !constantTimeEqual(record.phone, phoneKey(ctx, expected.phone))) {
     return 'wrong';
   }
   if (config.now() - record.issuedAt >= ctx.ttlMs) return 'expired';
-  try {
-    await ctx.triesPerCode.consume(`${userId}:${record.id}`);
-  } catch (rejection) {
-    if (rejection instanceof RateLimiterRes) return 'spent';
-    throw storeFailure(rejection);
-  }
+  // The try taken up front counts only if it was of this code (a resend may have replaced it).
+  const attempt = tried !== undefined && codeId === record.id ? tried : await tryCode(ctx, userId, record.id);
+  if (attempt === 'spent') return 'spent';
   if (!ctx.secrets.matches(hashInput(userId, record.id, code), record.hash)) return 'wrong';
-  // The match was against what we read; the take decides. Of parallel copies only one gets
-  // back exactly that record.
-  let taken: string | null;
+  // The match was against what we read; the take decides: of parallel copies only one removes
+  // exactly that record, and a newer code that replaced it is left alone (ours was void).
+  let taken: boolean;
   try {
-    taken = await store.take(codeKey(userId));
-    if (taken === raw) return 'ok';
-    // A newer code replaced ours between the read and the take: ours was void, and the newer
-    // one must not be lost because of it.
-    if (taken !== null) await store.setIfAbsent(codeKey(userId), taken, config.smsCodeTtlSeconds);
+    taken = await ctx.store.takeIfEqual(codeKey(userId), raw, options.count);
   } catch (error) {
     throw storeFailure(error);
   }
-  return 'wrong';
+  if (taken && options.count) options.count.reset = true;
+  return taken ? 'ok' : 'wrong';
 }
 
 /**
@@ -287,8 +329,10 @@ async function clear(ctx: SmsContext, userId: string): Promise<void> {
 export function createSmsCodes(config: Config) {
   const ctx = createContext(config);
   return {
-    send: (request: SmsRequest): Promise<{ sentAt: number }> => send(ctx, request),
-    check: (userId: string, expected: { binding: string | undefined; phone: string }, code: string): Promise<SmsCheck> => check(ctx, userId, expected, code),
+    send: (request: SmsRequest): Promise<SmsSent> => send(ctx, request),
+    lookup: (userId: string, codeId: string | undefined): Promise<SmsLookup> => lookup(ctx, userId, codeId),
+    check: (userId: string, expected: { binding: string | undefined; phone: string }, code: string, options?: { looked?: SmsLookup; count?: FailureCount }): Promise<SmsCheck> =>
+      check(ctx, userId, expected, code, options),
     cooldownSeconds: (userId: string, binding: string | undefined): Promise<number> => cooldownSeconds(ctx, userId, binding),
     clear: (userId: string): Promise<void> => clear(ctx, userId),
   };

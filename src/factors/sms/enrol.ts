@@ -102,7 +102,7 @@ export function resend(pages: SmsPages) {
     const sent = await sendCodeUnlessLocked(pages, {
       req, res, userId,
       send: () => pages.challenge.send(state, config.secrets.open(sealed, userId), 'resend', config.i18n.localeOf(req)),
-      refused: (status, error) => (onVerify ? renderVerify(req, res, pages, pending, record!, status, error) : renderConfirm(req, res, pages, pending, status, error)),
+      refused: (status, error) => (onVerify ? renderVerify(req, res, pages, pending, status, error) : renderConfirm(req, res, pages, pending, status, error)),
     });
     if (sent) res.redirect(303, onVerify ? `${base}/verify` : `${base}/enrol/sms/confirm`);
   });

@@ -46,8 +46,8 @@ export function smsFactor(config: Config): Factor {
           res.redirect(303, `${context.settings.path}/method/sms`);
         },
         // The code was sent by the password step (a POST); showing or reloading the page sends nothing.
-        showVerify: (req, res, pending, record) => renderVerify(req, res, pages, pending, record),
-        verify: (req, res, pending, record) => verify(req, res, pending, record, pages),
+        showVerify: (req, res, pending) => renderVerify(req, res, pages, pending),
+        verify: (req, res, pending, read) => verify(req, res, pending, read, pages),
         confirmView: (req, who, record) => confirmView(req, who, record, pages),
         confirm: (req, res, who, record) => confirm(req, res, who, record, pages),
       };

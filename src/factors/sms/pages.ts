@@ -4,9 +4,9 @@ import type { UserRecord } from '../../store/types.js';
 import { asyncHandler } from '../../http.js';
 import { readCode, readField } from '../../web/input.js';
 import { errorFor, type PageError } from '../../web/page-errors.js';
-import type { FactorContext, Person } from '../contract.js';
+import { enrolledWith, type EnrolmentRead, type FactorContext, type Person } from '../contract.js';
 import { isSmsSendRefusal, type SmsChallenge } from './challenge.js';
-import type { SmsCheck, SmsCodes } from './codes.js';
+import type { SmsCheck, SmsCodes, SmsLookup } from './codes.js';
 import { lastSendError, phoneProblemKeys, sendRefusalError, smsCheckError } from './errors.js';
 import { maskPhone, normaliseUsPhone, type PhoneCheck } from './phone.js';
 
@@ -46,14 +46,27 @@ export async function sendCodeUnlessLocked(
  */
 export function checkSmsCode(
   { context, codes }: SmsPages,
-  { req, res, who, phone, reason, rerender }: { req: Request; res: Response; who: Person; phone: string; reason?: string; rerender: (status: 400 | 401, error: PageError) => Promise<void> },
+  { req, res, who, phone, alongside, reason, rerender }: {
+    req: Request; res: Response; who: Person; reason?: string;
+    /** The number the code went to: given, or read with the attempt (`undefined`: no longer enrolled with it). */
+    phone: string | (() => Promise<string | undefined>);
+    alongside?: () => Promise<unknown>;
+    rerender: (status: 400 | 401, error: PageError) => Promise<void>;
+  },
 ): Promise<boolean> {
   let result = 'none' as SmsCheck;
   const { userId, state } = who;
+  let looked: Promise<SmsLookup> | undefined;
   return context.codeChecks.checkSubmittedCode({
     req, res, userId, method: 'sms', reason,
     read: () => readCode(body(req).code),
-    evaluate: async (code) => (result = await codes.check(userId, { binding: state.sms?.binding, phone }, code)) === 'ok',
+    // The code and its try are read with the attempt's reservation (and the record, if asked).
+    alongside: () => Promise.all([(looked = codes.lookup(userId, state.sms?.codeId)), alongside?.()]),
+    evaluate: async (code, count) => {
+      const number = typeof phone === 'string' ? phone : await phone();
+      if (number === undefined) return false;
+      return (result = await codes.check(userId, { binding: state.sms?.binding, phone: number }, code, { looked: await looked, count })) === 'ok';
+    },
     rerender: (status, error) => rerender(status, error ? errorFor(error) : smsCheckError(result)),
   });
 }
@@ -67,6 +80,16 @@ export function typedPhone(req: Request): { typed: string; phone: PhoneCheck } {
 /** The phone-number problem as the form shows it. */
 export const phoneError = (phone: PhoneCheck & { ok: false }): PageError => ({ key: phoneProblemKeys[phone.problem] });
 
+/**
+ * Seconds before "Resend" may send again, from when this sign-in's last code went out: the
+ * cooldown is this sign-in's own, so the session knows it; the store decides at the POST.
+ */
+function resendSeconds(config: FactorContext['config'], sentAt: number | undefined): number {
+  if (sentAt === undefined) return 0;
+  const waitMs = sentAt + config.resendCooldownSeconds * 1000 - config.now();
+  return waitMs > 0 ? Math.min(config.resendCooldownSeconds, Math.ceil(waitMs / 1000)) : 0;
+}
+
 /** What the code pages share: the masked number, whether a code went out, this sign-in's countdown. */
 export async function codePage(pages: SmsPages, who: Person, last4: string | undefined, error: PageError | undefined): Promise<Record<string, unknown>> {
   const { config } = pages.context;
@@ -75,7 +98,7 @@ export async function codePage(pages: SmsPages, who: Person, last4: string | und
   return {
     masked: maskPhone(last4 ?? ''),
     sent: sms?.sentAt !== undefined,
-    resendIn: await pages.codes.cooldownSeconds(who.userId, sms?.binding),
+    resendIn: resendSeconds(config, sms?.sentAt),
     codeMinutes: Math.ceil(config.smsCodeTtlSeconds / 60),
     ...(shown ? { error: shown } : {}),
   };
@@ -89,19 +112,22 @@ export function pendingPhone(who: Person): { sealed: string; last4: string } | u
 
 // --- verification at sign-in ------------------------------------------------------------------
 
-export async function renderVerify(req: Request, res: Response, pages: SmsPages, pending: Person, record: UserRecord, status = 200, error?: PageError): Promise<void> {
-  pages.context.render(req, res, status, 'verify-sms', { title: 'page.title.verify', ...(await codePage(pages, pending, record.phoneLast4, error)) });
+export async function renderVerify(req: Request, res: Response, pages: SmsPages, pending: Person, status = 200, error?: PageError): Promise<void> {
+  pages.context.render(req, res, status, 'verify-sms', { title: 'page.title.verify', ...(await codePage(pages, pending, pending.state.sms?.last4, error)) });
 }
 
-/** POST /verify for a person enrolled with text messages. */
-export async function verify(req: Request, res: Response, pending: Person, record: UserRecord, pages: SmsPages): Promise<void> {
+/** POST /verify for a person enrolled with text messages: the record is read with the attempt's reservation. */
+export async function verify(req: Request, res: Response, pending: Person, read: EnrolmentRead, pages: SmsPages): Promise<void> {
   const { config, completeVerified } = pages.context;
-  if (!record.phone) throw new TwoFactorError('store_unavailable', 'an SMS enrolment without a phone number');
   const right = await checkSmsCode(pages, {
-    req, res, who: pending, phone: config.secrets.open(record.phone, pending.userId),
-    rerender: (status, error) => renderVerify(req, res, pages, pending, record, status, error),
+    req, res, who: pending, alongside: read,
+    phone: async () => {
+      const record = await enrolledWith(read, 'sms');
+      return record.phone ? config.secrets.open(record.phone, pending.userId) : undefined;
+    },
+    rerender: (status, error) => renderVerify(req, res, pages, pending, status, error),
   });
   if (!right) return;
   config.emit({ type: 'verified', userId: pending.userId, method: 'sms' });
-  await completeVerified(req, res, record);
+  await completeVerified(req, res, (await read()).record!);
 }

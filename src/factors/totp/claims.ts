@@ -1,4 +1,5 @@
 import type { Config } from '../../options.js';
+import type { FailureCount } from '../../flow/attempts.js';
 import type { UserRecord } from '../../store/types.js';
 import type { MessageKey } from '../../web/messages.js';
 import type { PageError } from '../../web/page-errors.js';
@@ -20,17 +21,21 @@ export function createTotpClaims(config: Config) {
    * A TOTP code is right when it matches within one step of drift AND its time step is newer
    * than any accepted before for this person: the claim is one atomic store operation, so of
    * parallel copies of one code exactly one wins, and a used code never works again anywhere.
+   * The claim also resets the person's failure count when it wins (one round trip for both:
+   * the step and the count share the person's hash tag).
    */
-  async function accept(userId: string, secret: string, code: string): Promise<TotpCheck> {
+  async function accept(userId: string, secret: string, code: string, count?: FailureCount): Promise<TotpCheck> {
     const step = await checkTotp(secret, code, config.now());
     if (step === undefined) return 'wrong';
-    return (await store.setIfGreater(stepKey(userId), step)) ? 'ok' : 'used';
+    if (!(await store.setIfGreater(stepKey(userId), step, count))) return 'used';
+    if (count) count.reset = true;
+    return 'ok';
   }
 
   /** A code against the person's enrolled secret. */
-  async function verify(userId: string, record: UserRecord, code: string): Promise<TotpCheck> {
-    if (record.method !== 'totp' || !record.secret) return 'wrong';
-    return accept(userId, secrets.open(record.secret, userId), code);
+  async function verify(userId: string, record: UserRecord | null, code: string, count?: FailureCount): Promise<TotpCheck> {
+    if (record?.method !== 'totp' || !record.secret) return 'wrong';
+    return accept(userId, secrets.open(record.secret, userId), code, count);
   }
 
   /**

@@ -31,7 +31,7 @@ export function totpFactor(config: Config): Factor {
           res.redirect(303, `${context.settings.path}/method/totp`);
         },
         showVerify: (req, res) => showVerify(req, res, pages),
-        verify: (req, res, pending, record) => verify(req, res, pending, record, pages),
+        verify: (req, res, pending, read) => verify(req, res, pending, read, pages),
         confirmView,
         confirm: (req, res, who, record) => confirm(req, res, who, record, pages),
       };

@@ -4,7 +4,8 @@ import { asyncHandler } from '../../http.js';
 import { readCode } from '../../web/input.js';
 import { errorFor, type PageError } from '../../web/page-errors.js';
 import type { UserRecord } from '../../store/types.js';
-import type { FactorContext, Person } from '../contract.js';
+import type { FailureCount } from '../../flow/attempts.js';
+import { enrolledWith, type EnrolmentRead, type FactorContext, type Person } from '../contract.js';
 import { totpCheckError, type TotpCheck, type TotpClaims } from './claims.js';
 import { groupForTyping, newTotpSecret, totpQrSvg, totpUri } from './otp.js';
 
@@ -22,7 +23,12 @@ const body = (req: Request) => (req.body ?? {}) as Record<string, unknown>;
  */
 export function checkTotpCode(
   { context }: TotpPages,
-  submitted: { req: Request; res: Response; userId: string; reason?: string; accept: (code: string) => Promise<TotpCheck>; rerender: (status: 400 | 401, error: PageError) => void | Promise<void> },
+  submitted: {
+    req: Request; res: Response; userId: string; reason?: string;
+    accept: (code: string, count: FailureCount) => Promise<TotpCheck>;
+    alongside?: () => Promise<unknown>;
+    rerender: (status: 400 | 401, error: PageError) => void | Promise<void>;
+  },
 ): Promise<boolean> {
   let result = 'wrong' as TotpCheck;
   const { req, accept, rerender } = submitted;
@@ -30,7 +36,7 @@ export function checkTotpCode(
     ...submitted,
     method: 'totp',
     read: () => readCode(body(req).code),
-    evaluate: async (code) => (result = await accept(code)) === 'ok',
+    evaluate: async (code, count) => (result = await accept(code, count)) === 'ok',
     rerender: (status, error) => rerender(status, error ? errorFor(error) : totpCheckError(result)),
   });
 }
@@ -94,7 +100,7 @@ export function confirmEnrolment(pages: TotpPages) {
     if (method) throw new TwoFactorError('forbidden', 'already enrolled');
     const right = await checkTotpCode(pages, {
       req, res, userId, reason: 'enrolment',
-      accept: (code) => pages.claims.accept(userId, enrolment.secret, code),
+      accept: (code, count) => pages.claims.accept(userId, enrolment.secret, code, count),
       rerender: (status, error) => renderEnrolment(req, res, pending, pages, status, error),
     });
     if (!right) return;
@@ -114,15 +120,18 @@ export async function showVerify(req: Request, res: Response, pages: TotpPages):
   renderVerify(req, res, pages);
 }
 
-/** POST /verify for a person enrolled with an authenticator app. */
-export async function verify(req: Request, res: Response, pending: Person, record: UserRecord, pages: TotpPages): Promise<void> {
+/**
+ * POST /verify for a person enrolled with an authenticator app: the record is read with the
+ * attempt's reservation, and a right code's claim clears the failures: three round trips.
+ */
+export async function verify(req: Request, res: Response, pending: Person, read: EnrolmentRead, pages: TotpPages): Promise<void> {
   const { userId } = pending;
   const right = await checkTotpCode(pages, {
-    req, res, userId,
-    accept: (code) => pages.claims.verify(userId, record, code),
+    req, res, userId, alongside: read,
+    accept: async (code, count) => pages.claims.verify(userId, await enrolledWith(read, 'totp'), code, count),
     rerender: (status, error) => renderVerify(req, res, pages, status, error),
   });
   if (!right) return;
   pages.context.config.emit({ type: 'verified', userId, method: 'totp' });
-  await pages.context.completeVerified(req, res, record);
+  await pages.context.completeVerified(req, res, (await read()).record!);
 }

@@ -15,7 +15,7 @@ export async function confirm(req: Request, res: Response, who: Person, record: 
   const { settings } = pages.context;
   const right = await checkTotpCode(pages, {
     req, res, userId: who.userId, reason: 'settings',
-    accept: (code) => pages.claims.verify(who.userId, record, code),
+    accept: (code, count) => pages.claims.verify(who.userId, record, code, count),
     rerender: (status, error) => settings.show(req, res, who, status, error),
   });
   if (right) settings.confirmed(req, res, who, 'totp');
@@ -62,7 +62,7 @@ export function confirmChange(pages: TotpPages) {
     if (!current) return;
     const right = await checkTotpCode(pages, {
       req, res, userId: who.userId, reason: 'method_change',
-      accept: (code) => pages.claims.accept(who.userId, enrolment.secret, code),
+      accept: (code, count) => pages.claims.accept(who.userId, enrolment.secret, code, count),
       rerender: (status, error) => renderNewSecret(req, res, who, pages, status, error),
     });
     if (!right) return;
