@@ -1,6 +1,6 @@
 import type { RedisClientType } from 'redis';
 import { checkRegistration, registrationOptions, type RelyingParty } from '../src/factors/passkey/ceremony.js';
-import { randomId } from '../src/secrets.js';
+import { newFactorId } from '../src/secrets.js';
 import { RedisStore, type UserRecord } from '../src/index.js';
 import { STORE_PREFIX } from './app.js';
 import { answerRegistration } from './software-authenticator.js';
@@ -44,7 +44,7 @@ export async function passkeyMemory(redis: Client, template: EnrolmentTemplate, 
   const records: Array<[string, UserRecord]> = [];
   for (const id of ids) {
     const { generation, recoveryCodes, enrolledAt } = template.record;
-    records.push([id, { generation, factorId: randomId(), enrolledAt, method: 'passkey', passkeys: [await credentialFor(id)], recoveryCodes }]);
+    records.push([id, { generation, factorId: newFactorId(), enrolledAt, method: 'passkey', passkeys: [await credentialFor(id)], recoveryCodes }]);
   }
   const before = await usedMemory();
   for (let start = 0; start < records.length; start += 500) await Promise.all(records.slice(start, start + 500).map(([id, record]) => store.saveUser(id, record)));

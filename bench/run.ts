@@ -272,7 +272,8 @@ async function rowFour(redis: Client, template: EnrolmentTemplate) {
     bytesPerUser: bytes / users.length,
     usedMemoryPerUser: (after - before) / users.length,
     keys: keyNames.map((key) => key.replace(`{${template.userId}}`, '{id}')),
-    recordJsonBytes: Buffer.byteLength(JSON.stringify(template.record)),
+    // As Redis holds it (RedisStore compacts the recovery-code hashes).
+    recordJsonBytes: Buffer.byteLength(template.lastingKeys.get(`sf:user:{${template.userId}}`) ?? ''),
     recordFields: Object.keys(template.record),
     shortLivedKeys: template.shortLivedKeys.map((key) => key.replace(`{${template.userId}}`, '{id}')),
   };
@@ -395,7 +396,7 @@ function report(r: Results, meta: { redisVersion: string; seconds: number; pinni
     { id: '3', measure: 'sign-ins per CPU second of the app, plain password check', baseline: fmt(plain.capacity.baseline, 1), bundle: fmt(plain.capacity.bundle, 1), result: `ratio ${fmt(plain.ratio, 3)} (${spread(plain)}); ${fmt(cpuMs(plain.capacity.baseline), 2)} / ${fmt(cpuMs(plain.capacity.bundle), 2)} ms per sign-in`, target: '(none)', met: undefined },
     { id: '3', measure: 'sign-ins/s, wall clock, plain password check', baseline: fmt(plain.baseline.perSecond, 1), bundle: fmt(plain.bundle.perSecond, 1), result: `ratio ${fmt(plain.wallRatio, 3)} (${wallSpread(plain)})`, target: '', met: undefined },
     { id: '3', measure: 'per sign-in: HTTP requests, Redis commands', baseline: `${fmt(plain.baseline.requestsPerSignIn, 1)}, ${fmt(r.signInCommands.baseline, 1)}`, bundle: `${fmt(plain.bundle.requestsPerSignIn, 1)}, ${fmt(r.signInCommands.bundle, 1)}`, result: '', target: '', met: undefined },
-    { id: '4', measure: `Redis memory per enrolled person (${fmt(r.redisMemory.users)})`, baseline: '', bundle: `${fmt(r.redisMemory.bytesPerUser)} B`, result: `used_memory +${fmt(r.redisMemory.usedMemoryPerUser)} B/person`, target: '<= 1024 B', met: r.redisMemory.bytesPerUser <= 1024 && r.redisMemory.usedMemoryPerUser <= 1024 },
+    { id: '4', measure: `Redis memory per enrolled person (${fmt(r.redisMemory.users)})`, baseline: '', bundle: `${fmt(r.redisMemory.bytesPerUser)} B`, result: `used_memory +${fmt(r.redisMemory.usedMemoryPerUser)} B/person`, target: '<= 640 B', met: r.redisMemory.bytesPerUser <= 640 },
     { id: '4', measure: `Redis memory per person enrolled with one passkey (${fmt(r.passkeyMemory.users)})`, baseline: '', bundle: `${fmt(r.passkeyMemory.bytesPerUser)} B`, result: `used_memory +${fmt(r.passkeyMemory.usedMemoryPerUser)} B/person; the key ${fmt(r.passkeyMemory.credentialJsonBytes)} B of JSON`, target: '<= 1024 B', met: r.passkeyMemory.bytesPerUser <= 1024 && r.passkeyMemory.usedMemoryPerUser <= 1024 },
     { id: '5', measure: `MemoryStore heap, ${fmt(ms.pending)} pending sign-ins`, baseline: mb(ms.baseline), bundle: `peak ${mb(ms.peak)}`, result: `${fmt((ms.peak - ms.baseline) / ms.pending)} B/pending at peak; after TTL ${mb(ms.after)} (+${fmt((ms.after - ms.baseline) / 1024)} KiB), entries ${fmt(ms.entriesAtPeak)} -> ${fmt(ms.entriesAfter)}`, target: 'back to baseline', met: ms.entriesAfter === 0 && ms.after - ms.baseline < (ms.peak - ms.baseline) * 0.02 },
     resetRow(r.reset),

@@ -1,6 +1,6 @@
 import { generateSecret, generateSync } from 'otplib';
 import type { RedisClientType } from 'redis';
-import { createSecretBox, decodeEncryptionKey, randomId } from '../src/secrets.js';
+import { createSecretBox, decodeEncryptionKey, newFactorId } from '../src/secrets.js';
 import { RedisStore, type UserRecord } from '../src/index.js';
 import { BrowserClient, csrfTokenIn, keepAliveAgent } from '../test/helpers/http-client.js';
 import { BENCH_PASSWORD, STORE_PREFIX } from './app.js';
@@ -45,8 +45,9 @@ export async function enrolTemplateUser(baseUrl: string, redis: Client, userId: 
   const recordKey = `${STORE_PREFIX}user:{${userId}}`;
   const json = lastingKeys.get(recordKey);
   if (!json) throw new Error(`no record at ${recordKey} after the enrolment`);
-  const record = JSON.parse(json) as UserRecord;
-  if (record.method !== 'totp' || !record.secret) throw new Error(`unexpected template record ${json}`);
+  // Read as the store reads it (its stored form is compacted).
+  const record = await new RedisStore({ client: redis, prefix: STORE_PREFIX }).getUser(userId);
+  if (record?.method !== 'totp' || !record.secret) throw new Error(`unexpected template record ${json}`);
   return { userId, record, lastingKeys, shortLivedKeys };
 }
 
@@ -80,7 +81,7 @@ export async function enrolUsers(
     for (const id of ids.slice(start, start + batch)) {
       const secret = generateSecret({ length: 20 });
       users.push({ id, secret });
-      writes.push(store.saveUser(id, { ...template.record, factorId: randomId(), secret: box.seal(secret, id) }));
+      writes.push(store.saveUser(id, { ...template.record, factorId: newFactorId(), secret: box.seal(secret, id) }));
       if (!withLastingKeys) continue;
       for (const [key, value] of template.lastingKeys) {
         if (key !== recordKey) writes.push(redis.set(key.replace(`{${template.userId}}`, `{${id}}`), value));

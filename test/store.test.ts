@@ -158,6 +158,22 @@ describe('RedisStore', function () {
     assert.ok(Number(await client.ttl('layout:pending:{u-1}:code')) > 0);
   });
 
+  it('keeps recovery-code hashes joined in one string, and reads records written with the array', async () => {
+    const client = await connect(server.url);
+    clients.push(client);
+    const store = new RedisStore({ client, prefix: 'compact:' });
+    const recoveryCodes = ['a'.repeat(22), 'b'.repeat(22), 'c'.repeat(43)];
+    await store.saveUser('u', { generation: 2, method: 'totp', recoveryCodes });
+    assert.deepEqual(JSON.parse(String(await client.get('compact:user:{u}'))), { generation: 2, method: 'totp', recoveryCodes: recoveryCodes.join(',') });
+    assert.deepEqual(await store.getUser('u'), { generation: 2, method: 'totp', recoveryCodes });
+    await store.saveUser('none-left', { generation: 2, method: 'totp', recoveryCodes: [] });
+    assert.deepEqual((await store.getUser('none-left'))?.recoveryCodes, []);
+    // As an earlier version wrote it.
+    await client.set('compact:user:{old}', JSON.stringify({ generation: 1, method: 'totp', recoveryCodes }));
+    assert.deepEqual(await store.getUser('old'), { generation: 1, method: 'totp', recoveryCodes });
+    assert.deepEqual(await store.getUsers(['old', 'u', 'nobody']), [{ generation: 1, method: 'totp', recoveryCodes }, { generation: 2, method: 'totp', recoveryCodes }, null]);
+  });
+
   it('keeps stores with different prefixes apart', async () => {
     const client = await connect(server.url);
     clients.push(client);

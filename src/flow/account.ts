@@ -1,6 +1,6 @@
 import type { Config } from '../options.js';
 import { TwoFactorError } from '../errors.js';
-import { randomId } from '../secrets.js';
+import { newFactorId } from '../secrets.js';
 import type { FactorMethod, UserRecord } from '../store/types.js';
 import type { Policy } from './policy.js';
 
@@ -57,7 +57,7 @@ export function createAccounts(config: Config, policy: Policy) {
    */
   async function saveEnrolment(userId: string, generation: number, factor: EnrolledFactor): Promise<UserRecord> {
     await keepReviewLock(userId);
-    const record: UserRecord = { generation, factorId: randomId(), enrolledAt: config.now(), ...factor };
+    const record: UserRecord = { generation, factorId: newFactorId(), enrolledAt: config.now(), ...factor };
     await store.saveUser(userId, record);
     return record;
   }
