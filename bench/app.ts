@@ -31,6 +31,17 @@ export interface BenchAppOptions {
   readonly sessionStore?: (store: SessionRedisStore) => session.Store;
   /** More options of `secondFactor()` (a test's SMS sender, a longer policy cache). */
   readonly secondFactor?: Partial<SecondFactorOptions>;
+  /**
+   * The package to mount: this one, or another version of it (the bench's "before" app: the
+   * sources of an earlier commit, extracted by bench/before.ts).
+   */
+  readonly pkg?: BundlePackage;
+}
+
+/** What the bench app takes from the package. */
+export interface BundlePackage {
+  readonly secondFactor: typeof secondFactor;
+  readonly RedisStore: typeof RedisStore;
 }
 
 export type PasswordCheck = 'plain' | 'pbkdf2';
@@ -98,9 +109,10 @@ export function createBenchApp(options: BenchAppOptions): Express {
   const login = [express.urlencoded({ extended: false, limit: '4kb' }), auth.authenticate('local', { failureRedirect: '/login?failed=1' })];
 
   if (options.withSecondFactor) {
-    const twoFactor = secondFactor({
+    const pkg = options.pkg ?? { secondFactor, RedisStore };
+    const twoFactor = pkg.secondFactor({
       issuer: 'Bench Portal',
-      store: (options.store ?? ((store) => store))(new RedisStore({ client: options.redis, prefix: STORE_PREFIX })),
+      store: (options.store ?? ((store) => store))(new pkg.RedisStore({ client: options.redis, prefix: STORE_PREFIX })),
       encryptionKey: options.encryptionKey,
       successRedirect: '/dashboard',
       // The bench signs in with authenticator codes only: no text message is ever sent.

@@ -12,6 +12,9 @@ import { enrolTemplateUser, enrolUsers, type EnrolledUser, type EnrolmentTemplat
 import { commandStats, isBenchCommand, load, verifiedSessions, type LoadResult } from './verified.js';
 import { resetLatencies, type ResetLatency } from './reset.js';
 import { passkeyMemory, type PasskeyMemory } from './passkey-memory.js';
+import { extractBefore, BEFORE_REVISION } from './before.js';
+import { countedSignIns, type CountedSignIns, type SignInCost } from './counted.js';
+import { dryRunBench, type DryRunBenchResult } from './dry-run.js';
 
 /**
  * `npm run bench`: the second factor's cost against the same app without it, measured in one
@@ -22,12 +25,14 @@ import { passkeyMemory, type PasskeyMemory } from './passkey-memory.js';
 const run = promisify(execFile);
 const smoke = process.argv.includes('--smoke') || process.env.BENCH_SMOKE === '1';
 const plan = smoke
-  ? { connections: 4, warmupSeconds: 0.3, rounds: 2, roundSeconds: 0.5, commandSample: 200, flowConcurrency: 2, flowRounds: 1, flowSeconds: 0.5, pbkdf2Rounds: 1, pbkdf2Seconds: 2, flowPool: 400, commandSignIns: 4, enrolled: 200, pending: 2_000, pendingTtl: 1, resetOthers: [1_000, 10_000], resetRepeats: 3 }
-  : { connections: 32, warmupSeconds: 3, rounds: 16, roundSeconds: 1, commandSample: 5_000, flowConcurrency: 16, flowRounds: 3, flowSeconds: 4, pbkdf2Rounds: 4, pbkdf2Seconds: 4, flowPool: 15_000, commandSignIns: 50, enrolled: 10_000, pending: 100_000, pendingTtl: 3, resetOthers: [1_000, 1_000_000], resetRepeats: 7 };
+  ? { connections: 4, warmupSeconds: 0.3, rounds: 2, roundSeconds: 0.5, commandSample: 200, flowConcurrency: 2, flowRounds: 1, flowSeconds: 0.5, pbkdf2Rounds: 1, pbkdf2Seconds: 2, flowPool: 400, commandSignIns: 4, enrolled: 200, pending: 2_000, pendingTtl: 1, resetOthers: [1_000, 10_000], resetRepeats: 3, dryRunPeople: 2_000, dryRunRuns: 1 }
+  : { connections: 32, warmupSeconds: 3, rounds: 16, roundSeconds: 1, commandSample: 5_000, flowConcurrency: 16, flowRounds: 3, flowSeconds: 4, pbkdf2Rounds: 4, pbkdf2Seconds: 4, flowPool: 15_000, commandSignIns: 50, enrolled: 10_000, pending: 100_000, pendingTtl: 3, resetOthers: [1_000, 1_000_000], resetRepeats: 7, dryRunPeople: 10_000, dryRunRuns: 5 };
 
 const ENCRYPTION_KEY = 'b'.repeat(64);
 type Client = RedisClientType<any, any, any, any, any>;
 type Variant = 'bundle' | 'baseline';
+/** The apps of row 3: with the bundle, without it, and the package as it was before #16. */
+type FlowVariant = Variant | 'before';
 
 const log = (message: string) => console.error(`bench: ${message}`);
 const ratio = (a: number, b: number) => (b === 0 ? 0 : a / b);
@@ -69,7 +74,11 @@ interface Results {
   readonly control: Compared<LoadResult & Measured>;
   readonly commands: { readonly baseline: Map<string, number>; readonly bundle: Map<string, number> };
   readonly flow: Record<'pbkdf2' | 'plain', Compared<FlowResult & Measured>>;
-  readonly signInCommands: { readonly baseline: number; readonly bundle: number };
+  /** Row 3 with the package as it was before #16 against the app without it (full runs only). */
+  readonly flowBefore: Compared<FlowResult & Measured> | undefined;
+  readonly counted: CountedSignIns;
+  /** Row 7: the dry run of a stricter policy over 10,000 people. */
+  readonly dryRun: DryRunBenchResult;
   readonly redisMemory: { readonly users: number; readonly bytesPerUser: number; readonly usedMemoryPerUser: number; readonly keys: readonly string[]; readonly shortLivedKeys: readonly string[]; readonly recordJsonBytes: number; readonly recordFields: readonly string[] };
   readonly passkeyMemory: PasskeyMemory;
   readonly memoryStore: { pending: number; ttlSeconds: number; writeSeconds: number; baseline: number; peak: number; after: number; entriesAtPeak: number; entriesAfter: number };
@@ -206,46 +215,33 @@ async function countCommands(redis: Client, work: () => Promise<number>): Promis
   return { commands, count };
 }
 
-async function rowThree(servers: Record<Variant, App>, pool: EnrolledUser[], rounds: number, seconds: number, warmupSeconds: number) {
+async function rowThree(servers: Record<Variant, App> & { before?: App }, pool: EnrolledUser[], rounds: number, seconds: number, warmupSeconds: number) {
   const options = { concurrency: plan.flowConcurrency, warmupSeconds, seconds };
-  const results: { bundle: FlowResult & Measured; baseline: FlowResult & Measured }[] = [];
+  const variants: FlowVariant[] = servers.before ? ['bundle', 'before', 'baseline'] : ['bundle', 'baseline'];
+  const results: Partial<Record<FlowVariant, FlowResult & Measured>>[] = [];
   // Every sign-in a batch started has ended when signIns resolves: all of them count against
   // the CPU time, those in the window against the wall time.
-  const signedIn = (variant: Variant, users: readonly EnrolledUser[]) =>
-    withCpu(servers[variant], async () => {
-      const result = await signIns(servers[variant].url, users, { ...options, withSecondFactor: variant === 'bundle' });
+  const signedIn = (variant: FlowVariant, users: readonly EnrolledUser[]) =>
+    withCpu(servers[variant]!, async () => {
+      const result = await signIns(servers[variant]!.url, users, { ...options, withSecondFactor: variant !== 'baseline' });
       return { ...result, served: result.usersTaken };
     });
   const perCpu = (m: Measured) => m.served / m.cpuSeconds;
   for (let round = 0; round < rounds; round += 1) {
     // One app at a time, in alternating order, as in row 1.
-    const order = round % 2 === 0 ? (['bundle', 'baseline'] as const) : (['baseline', 'bundle'] as const);
-    const result: Partial<Record<Variant, FlowResult & Measured>> = {};
+    const order = round % 2 === 0 ? variants : [...variants].reverse();
+    const result: Partial<Record<FlowVariant, FlowResult & Measured>> = {};
     for (const variant of order) {
-      result[variant] = await signedIn(variant, variant === 'bundle' ? pool : plainUsers(100_000));
+      result[variant] = await signedIn(variant, variant === 'baseline' ? plainUsers(100_000) : pool);
       // The pool is consumed in order: whatever this batch used is cut from it.
-      if (variant === 'bundle') pool.splice(0, result.bundle!.usersTaken);
+      if (variant !== 'baseline') pool.splice(0, result[variant]!.usersTaken);
     }
+    results.push(result);
     const { bundle, baseline } = result as Record<Variant, FlowResult & Measured>;
-    results.push({ bundle, baseline });
-    log(`row 3: round ${round + 1}: with / without ${fmt(bundle.perSecond, 1)} / ${fmt(baseline.perSecond, 1)} sign-ins/s, ${fmt(perCpu(bundle), 1)} / ${fmt(perCpu(baseline), 1)} per CPU s (ratio ${fmt(ratio(perCpu(bundle), perCpu(baseline)), 3)})`);
+    log(`row 3: round ${round + 1}: with / without ${fmt(bundle.perSecond, 1)} / ${fmt(baseline.perSecond, 1)} sign-ins/s, ${fmt(perCpu(bundle), 1)} / ${fmt(perCpu(baseline), 1)} per CPU s (ratio ${fmt(ratio(perCpu(bundle), perCpu(baseline)), 3)}${result.before ? `; before #16 ${fmt(ratio(perCpu(result.before), perCpu(baseline)), 3)}` : ''})`);
   }
-  return compare(results, totalFlows);
-}
-
-/** Redis commands of one whole sign-in, app by app, the apps taking turns. */
-async function signInCommands(redis: Client, servers: Record<Variant, App>, pool: EnrolledUser[]) {
-  const count = async (variant: Variant) => {
-    await settle();
-    const users = variant === 'bundle' ? pool : plainUsers(plan.commandSignIns * 4);
-    const { commands, count } = await countCommands(redis, async () => {
-      const result = await signIns(servers[variant].url, users, { withSecondFactor: variant === 'bundle', concurrency: 1, warmupSeconds: 0, seconds: 3600, limit: plan.commandSignIns });
-      if (variant === 'bundle') pool.splice(0, result.usersTaken);
-      return result.usersTaken;
-    });
-    return totalCommands(commands) / count;
-  };
-  return { baseline: await count('baseline'), bundle: await count('bundle') };
+  const against = (variant: 'bundle' | 'before') => compare(results.map((round) => ({ bundle: round[variant]!, baseline: round.baseline! })), totalFlows);
+  return { bundle: against('bundle'), before: servers.before ? against('before') : undefined };
 }
 
 async function rowFour(redis: Client, template: EnrolmentTemplate) {
@@ -332,30 +328,35 @@ async function main(): Promise<void> {
   let server: Awaited<ReturnType<typeof startBenchServer>> | undefined;
   try {
     log(`${smoke ? 'smoke run' : 'full run'} on redis ${redisVersion}; ${note}`);
-    server = await startBenchServer({ apps: ['bundle', 'baseline', 'baseline'], redisUrl: redisServer.url, encryptionKey: ENCRYPTION_KEY, cpu: appCpu });
+    // The package as it was before #16, beside this one (full runs: smoke runs skip the extraction).
+    const beforeEntry = smoke ? undefined : await extractBefore();
+    server = await startBenchServer({ apps: ['bundle', 'baseline', 'baseline', ...(beforeEntry ? (['before'] as const) : [])], redisUrl: redisServer.url, encryptionKey: ENCRYPTION_KEY, cpu: appCpu, ...(beforeEntry ? { beforeEntry } : {}) });
     const cpuSeconds = server.cpuSeconds.bind(server);
-    const [bundle, baseline, control] = server.urls.map((url): App => ({ url, cpuSeconds }));
+    const [bundle, baseline, control, before] = server.urls.map((url): App => ({ url, cpuSeconds }));
     const template = await enrolTemplateUser(bundle!.url, redis, 't0');
     const pool = await enrolUsers(redis, ENCRYPTION_KEY, template, ids('f', plan.flowPool), false);
 
     const { verified, control: controlRatio, commands } = await rowsOneAndTwo(redis, { bundle: bundle!, baseline: baseline!, control: control! }, template);
     log('row 3: sign-ins, plain password check');
-    const plain = await rowThree({ bundle: bundle!, baseline: baseline! }, pool, plan.flowRounds, plan.flowSeconds, Math.min(2, plan.warmupSeconds));
-    const signInCommandCounts = await signInCommands(redis, { bundle: bundle!, baseline: baseline! }, pool);
+    const plain = await rowThree({ bundle: bundle!, baseline: baseline!, ...(before ? { before } : {}) }, pool, plan.flowRounds, plan.flowSeconds, Math.min(2, plan.warmupSeconds));
 
     log('row 3: sign-ins, PBKDF2 password check');
     await server.usePasswordCheck('pbkdf2');
-    const pbkdf2 = await rowThree({ bundle: bundle!, baseline: baseline! }, pool, plan.pbkdf2Rounds, plan.pbkdf2Seconds, Math.min(1, plan.warmupSeconds));
+    const pbkdf2 = (await rowThree({ bundle: bundle!, baseline: baseline! }, pool, plan.pbkdf2Rounds, plan.pbkdf2Seconds, Math.min(1, plan.warmupSeconds))).bundle;
     await server.stop();
 
+    log(`row 3: ${plan.commandSignIns} sign-ins per app, one at a time, counted`);
+    const counted = await countedSignIns({ redis, redisUrl: redisServer.url, encryptionKey: ENCRYPTION_KEY, template, samples: plan.commandSignIns, ids, ...(beforeEntry ? { beforeEntry } : {}) });
     const redisMemory = await rowFour(redis, template);
     log(`row 4: ${plan.enrolled} people enrolled with one passkey`);
     const passkeys = await passkeyMemory(redis, template, plan.enrolled);
     const memoryStore = await rowFive();
     const reset = await rowSix();
+    log(`row 7: dry run of a stricter policy over ${fmt(plan.dryRunPeople)} people`);
+    const dryRun = await dryRunBench(redis, { people: plan.dryRunPeople, runs: plan.dryRunRuns });
 
     report(
-      { verified, control: controlRatio, commands, flow: { plain, pbkdf2 }, signInCommands: signInCommandCounts, redisMemory, passkeyMemory: passkeys, memoryStore, reset },
+      { verified, control: controlRatio, commands, flow: { plain: plain.bundle, pbkdf2 }, flowBefore: plain.before, counted, redisMemory, passkeyMemory: passkeys, memoryStore, reset, dryRun },
       { redisVersion, seconds: (Date.now() - started) / 1000, pinning: note },
     );
   } finally {
@@ -393,13 +394,14 @@ function report(r: Results, meta: { redisVersion: string; seconds: number; pinni
     { id: '2', measure: 'Redis commands per verified request', baseline: fmt(totalCommands(r.commands.baseline), 2), bundle: fmt(totalCommands(r.commands.bundle), 2), result: `extra ${fmt(extraCommands, 2)}`, target: '= 0', met: Math.abs(extraCommands) < 0.005 },
     { id: '3', measure: 'sign-ins per CPU second of the app, PBKDF2 password check', baseline: fmt(pbkdf2.capacity.baseline, 1), bundle: fmt(pbkdf2.capacity.bundle, 1), result: `ratio ${fmt(pbkdf2.ratio, 3)} (${spread(pbkdf2)}); ${fmt(cpuMs(pbkdf2.capacity.baseline), 1)} / ${fmt(cpuMs(pbkdf2.capacity.bundle), 1)} ms per sign-in`, target: '>= 0.8', met: pbkdf2.ratio >= 0.8 },
     { id: '3', measure: 'sign-ins/s, wall clock, PBKDF2 password check', baseline: fmt(pbkdf2.baseline.perSecond, 1), bundle: fmt(pbkdf2.bundle.perSecond, 1), result: `ratio ${fmt(pbkdf2.wallRatio, 3)} (${wallSpread(pbkdf2)})`, target: '', met: undefined },
-    { id: '3', measure: 'sign-ins per CPU second of the app, plain password check', baseline: fmt(plain.capacity.baseline, 1), bundle: fmt(plain.capacity.bundle, 1), result: `ratio ${fmt(plain.ratio, 3)} (${spread(plain)}); ${fmt(cpuMs(plain.capacity.baseline), 2)} / ${fmt(cpuMs(plain.capacity.bundle), 2)} ms per sign-in`, target: '(none)', met: undefined },
+    { id: '3', measure: 'sign-ins per CPU second of the app, plain password check', baseline: fmt(plain.capacity.baseline, 1), bundle: fmt(plain.capacity.bundle, 1), result: `ratio ${fmt(plain.ratio, 3)} (${spread(plain)}); ${fmt(cpuMs(plain.capacity.baseline), 2)} / ${fmt(cpuMs(plain.capacity.bundle), 2)} ms per sign-in${r.flowBefore ? `; before #16: ratio ${fmt(r.flowBefore.ratio, 3)} (${spread(r.flowBefore)}), ${fmt(cpuMs(r.flowBefore.capacity.bundle), 2)} ms` : ''}`, target: '>= 0.45', met: plain.ratio >= 0.45 },
     { id: '3', measure: 'sign-ins/s, wall clock, plain password check', baseline: fmt(plain.baseline.perSecond, 1), bundle: fmt(plain.bundle.perSecond, 1), result: `ratio ${fmt(plain.wallRatio, 3)} (${wallSpread(plain)})`, target: '', met: undefined },
-    { id: '3', measure: 'per sign-in: HTTP requests, Redis commands', baseline: `${fmt(plain.baseline.requestsPerSignIn, 1)}, ${fmt(r.signInCommands.baseline, 1)}`, bundle: `${fmt(plain.bundle.requestsPerSignIn, 1)}, ${fmt(r.signInCommands.bundle, 1)}`, result: '', target: '', met: undefined },
+    ...signInCostRows(r.counted),
     { id: '4', measure: `Redis memory per enrolled person (${fmt(r.redisMemory.users)})`, baseline: '', bundle: `${fmt(r.redisMemory.bytesPerUser)} B`, result: `used_memory +${fmt(r.redisMemory.usedMemoryPerUser)} B/person`, target: '<= 640 B', met: r.redisMemory.bytesPerUser <= 640 },
     { id: '4', measure: `Redis memory per person enrolled with one passkey (${fmt(r.passkeyMemory.users)})`, baseline: '', bundle: `${fmt(r.passkeyMemory.bytesPerUser)} B`, result: `used_memory +${fmt(r.passkeyMemory.usedMemoryPerUser)} B/person; the key ${fmt(r.passkeyMemory.credentialJsonBytes)} B of JSON`, target: '<= 1024 B', met: r.passkeyMemory.bytesPerUser <= 1024 && r.passkeyMemory.usedMemoryPerUser <= 1024 },
     { id: '5', measure: `MemoryStore heap, ${fmt(ms.pending)} pending sign-ins`, baseline: mb(ms.baseline), bundle: `peak ${mb(ms.peak)}`, result: `${fmt((ms.peak - ms.baseline) / ms.pending)} B/pending at peak; after TTL ${mb(ms.after)} (+${fmt((ms.after - ms.baseline) / 1024)} KiB), entries ${fmt(ms.entriesAtPeak)} -> ${fmt(ms.entriesAfter)}`, target: 'back to baseline', met: ms.entriesAfter === 0 && ms.after - ms.baseline < (ms.peak - ms.baseline) * 0.02 },
     resetRow(r.reset),
+    dryRunRow(r.dryRun),
   ];
 
   const header: Row = { id: 'row', measure: 'measure', baseline: 'without bundle', bundle: 'with bundle', result: 'result', target: 'target', met: undefined };
@@ -423,12 +425,14 @@ function report(r: Results, meta: { redisVersion: string; seconds: number; pinni
     signIns: {
       pbkdf2: { perCpuSecond: [pbkdf2.capacity.baseline, pbkdf2.capacity.bundle], ratio: pbkdf2.ratio, perSecond: [pbkdf2.baseline.perSecond, pbkdf2.bundle.perSecond], wallRatio: pbkdf2.wallRatio },
       plain: { perCpuSecond: [plain.capacity.baseline, plain.capacity.bundle], ratio: plain.ratio, perSecond: [plain.baseline.perSecond, plain.bundle.perSecond], wallRatio: plain.wallRatio },
-      redisCommands: [r.signInCommands.baseline, r.signInCommands.bundle],
+      redisCommands: [r.counted.password.commands, r.counted.totp.bundle!.commands],
+      counted: r.counted,
     },
     redisMemory: { users: r.redisMemory.users, bytesPerUser: r.redisMemory.bytesPerUser, usedMemoryPerUser: r.redisMemory.usedMemoryPerUser },
     passkeyMemory: { users: r.passkeyMemory.users, bytesPerUser: r.passkeyMemory.bytesPerUser, usedMemoryPerUser: r.passkeyMemory.usedMemoryPerUser },
     memoryStore: { pending: ms.pending, heap: [ms.baseline, ms.peak, ms.after], entries: [ms.entriesAtPeak, ms.entriesAfter] },
     reset: { others: r.reset.map((each) => each.others), ms: r.reset.map((each) => each.ms), ratio: resetRatio(r.reset) },
+    dryRun: r.dryRun,
   })}`);
 
   if (smoke) {
@@ -443,6 +447,31 @@ function report(r: Results, meta: { redisVersion: string; seconds: number; pinni
     process.exitCode = 1;
   }
 }
+const costText = (cost: SignInCost) => `${fmt(cost.requests, 1)}, ${fmt(cost.roundTrips, 1)}, ${fmt(cost.commands, 1)}`;
+
+/** Row 3's counted sign-ins: requests, round trips and commands, with the package before #16 beside them. */
+function signInCostRows(counted: CountedSignIns): Row[] {
+  const before = (cost: SignInCost | undefined) => (cost ? `before #16 (${BEFORE_REVISION}): ${costText(cost)}` : '');
+  const totp = counted.totp.bundle!;
+  const sms = counted.sms.bundle!;
+  return [
+    { id: '3', measure: 'per sign-in, password + authenticator code: HTTP requests, Redis round trips, Redis commands', baseline: costText(counted.password), bundle: costText(totp), result: before(counted.totp.before), target: '<= 4 requests, <= 14 round trips', met: totp.requests <= 4 && totp.roundTrips <= 14 },
+    { id: '3', measure: 'per sign-in, password + text-message code: the same', baseline: '', bundle: costText(sms), result: before(counted.sms.before), target: '<= 4 requests, <= 16 round trips', met: sms.requests <= 4 && sms.roundTrips <= 16 },
+  ];
+}
+
+function dryRunRow(dry: DryRunBenchResult): Row {
+  return {
+    id: '7',
+    measure: `dry run of "required for everyone" over ${fmt(dry.people)} people in Redis`,
+    baseline: '',
+    bundle: `${fmt(dry.ms, 1)} ms`,
+    result: `median of ${dry.runs}; ${fmt(dry.stopped)} would be stopped; ${fmt(dry.storeRoundTrips)} MGET of ${dry.limits.storeBatchSize} ids, ${fmt(dry.redisCommands)} Redis commands, ${fmt(dry.directoryCalls)} directory pages of ${dry.limits.directoryPageSize}, 0 writes${dry.truncated ? '; stopped at a limit' : ''}`,
+    target: 'counts everyone, no writes',
+    met: !dry.truncated && dry.redisCommands === dry.storeRoundTrips,
+  };
+}
+
 /** The slowest reset over the fastest: 1 when a reset's cost does not follow the session count. */
 const resetRatio = (reset: readonly ResetLatency[]) => ratio(Math.max(...reset.map((each) => each.ms)), Math.min(...reset.map((each) => each.ms)));
 
@@ -520,8 +549,8 @@ differ here: the noise floor of the measure.
 3. **Sign-ins per second.** ${plan.flowConcurrency} concurrent browser-like clients per app
    (\`node:http\` with keep-alive and a cookie jar, redirects followed as a browser does).
    One app at a time, in alternating batches, as in row 1.
-   Login alone: \`POST /login\`, then the dashboard. With the bundle: \`POST /login\`, the
-   redirects to the code page, \`POST /2fa/verify\` with the current TOTP code, the dashboard.
+   Login alone: \`POST /login\`, then the dashboard. With the bundle: \`POST /login\`, its
+   redirect to the code page, \`POST /2fa/verify\` with the current TOTP code, the dashboard.
    Sign-ins that end within the measured window count (after a warm-up; none starts after it).
    Every sign-in is by a person not used before in the run, enrolled beforehand (row 4's
    method, without the TOTP step), so that TOTP's replay rule (a time step is accepted once per
@@ -533,8 +562,19 @@ differ here: the noise floor of the measure.
    the bundle's own cost: mostly the extra HTTP requests of the code step. Per wall second,
    the sign-ins that ended in the window count; per CPU second, every sign-in the batch
    started (all have ended when it does).
-   HTTP requests and Redis commands per sign-in come from ${plan.commandSignIns} sign-ins per
-   app, one at a time, between two \`INFO commandstats\`.
+   The plain-check row also measures, beside this tree, the package as it was before #16
+   (commit \`${BEFORE_REVISION}\`, its \`src\`, \`views\` and \`public\` extracted from this clone's
+   history by \`bench/before.ts\`, mounted in a fourth app of the same process): both ratios
+   come from the same rounds.
+   **Per sign-in counts** (\`bench/counted.ts\`) come from ${plan.commandSignIns} sign-ins per app, one at
+   a time, in a bench process of their own whose apps each reach Redis through a relay that
+   counts round trips (\`bench/round-trips.ts\`: one burst the client writes is one trip; node-redis
+   writes the commands of one tick together), after two warm-up sign-ins (Redis then holds the
+   package's scripts). HTTP requests follow redirects as a browser does; Redis commands are
+   \`INFO commandstats\` before and after (the other apps idle). The text-message line signs in
+   people enrolled with a US number each (the app's sender keeps the code, sends nothing): the
+   password, the code page, the code, the dashboard. \`test/sign-in-cost.test.ts\` asserts the same
+   counts step by step, so a change that adds a round trip fails a test.
 4. **Redis memory per enrolled person.** One person is enrolled through the pages over HTTP
    (password, method choice, the secret read off the page, a code) and every key of theirs
    without a TTL is read back: these are the lasting state an enrolment leaves. Then
@@ -565,6 +605,12 @@ differ here: the noise floor of the measure.
    strings with a TTL, pipelined 10,000 at a time). The reset reads the person's own
    session index, so its cost follows their sessions, not everyone's: before the index it
    scanned every session (about 12 s at a million).
+7. **Dry run of a stricter policy.** \`bench/dry-run.ts\`: ${fmt(plan.dryRunPeople)} generated people of
+   the seed roles in two partner firms and their clients, their records in Redis (enrolled,
+   skipped, of an older generation, nothing), and a directory that pages them. The policy page's
+   dry run of "required for everyone" by a bot admin reads the directory in pages and the
+   store in batches (one MGET each) and counts who would be stopped at their next sign-in:
+   median of ${plan.dryRunRuns} runs after a warm-up; Redis's own command count beside it.
 `;
 }
 

@@ -11,6 +11,8 @@ export interface BenchServer {
   cpuSeconds(): Promise<number>;
   /** Sets the password check of later logins, in every app. */
   usePasswordCheck(check: PasswordCheck): Promise<void>;
+  /** The last text-message code any app sent to `phone`. */
+  lastCode(phone: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -18,8 +20,12 @@ const serverScript = fileURLToPath(new URL('./server.ts', import.meta.url));
 
 /** Starts the apps in one child process and waits until they all listen. */
 export async function startBenchServer(options: {
-  apps: readonly ('bundle' | 'baseline')[];
+  apps: readonly ('bundle' | 'before' | 'baseline')[];
   redisUrl: string;
+  /** One Redis URL per app instead (relays that count each app's round trips). */
+  redisUrls?: readonly string[];
+  /** The entry module of the "before" package (bench/before.ts), when an app is `before`. */
+  beforeEntry?: string;
   encryptionKey: string;
   /** Pin the process to this CPU (Linux `taskset`), or run it wherever the OS puts it. */
   cpu?: number | undefined;
@@ -35,6 +41,8 @@ export async function startBenchServer(options: {
       APPS: options.apps.join(','),
       PORTS: ports.join(','),
       REDIS_URL: options.redisUrl,
+      ...(options.redisUrls ? { REDIS_URLS: options.redisUrls.join(',') } : {}),
+      ...(options.beforeEntry ? { BEFORE_ENTRY: options.beforeEntry } : {}),
       ENCRYPTION_KEY: options.encryptionKey,
     },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
@@ -78,6 +86,11 @@ export async function startBenchServer(options: {
     },
     async usePasswordCheck(check) {
       await ask(check);
+    },
+    async lastCode(phone) {
+      const { code } = await ask<{ code: string | null }>(`code ${phone}`);
+      if (!code) throw new Error(`bench server: no text-message code was sent to ${phone}`);
+      return code;
     },
     async stop() {
       process.removeListener('exit', kill);
