@@ -93,7 +93,11 @@ export function secondFactor(options: SecondFactorOptions): SecondFactor {
   const recovery = createRecoveryCodes(config);
   const devices = createRememberedDevices(config, policy.rememberDeviceDays);
   const sessions = createSessionIndex(config);
-  const gate = createGate(config, { policy, accounts, roleOf, handleError, atSignIn: atSignIn(factors), devices, mountChecks, sessions, attempts });
+  const csrf = createCsrf();
+  const gate = createGate(config, {
+    policy, accounts, roleOf, handleError, atSignIn: atSignIn(factors), devices, mountChecks, sessions, attempts,
+    prepareForms: (req) => void csrf.generateToken(req, false),
+  });
   const router = createUserRouter({ config, gate, accounts, attempts, render, policy, roleOf, factors, recovery, devices, mountChecks, sessions });
 
   async function statusOf(user: Express.User): Promise<SecondFactorStatus> {
@@ -102,7 +106,6 @@ export function secondFactor(options: SecondFactorOptions): SecondFactor {
     return { mode, method: standing.method, skipped: standing.skipped };
   }
 
-  const csrf = createCsrf();
   function csrfToken(req: Request): string {
     if (!req.session) throw sessionMissing('csrfToken(req)');
     // Reuses the session's token: the package's own forms stay valid.

@@ -302,7 +302,7 @@ const schema = z.strictObject({
     .custom<TwoFactorStore>(
       (value) =>
         typeof value === 'object' && value !== null &&
-        ['getUser', 'saveUser', 'deleteUser', 'get', 'set', 'setIfAbsent', 'take', 'delete', 'increment', 'setIfGreater', 'addMember', 'members', 'removeMembers', 'createLimiter'].every(
+        ['getUser', 'saveUser', 'deleteUser', 'get', 'set', 'setIfAbsent', 'take', 'takeIfEqual', 'delete', 'increment', 'setIfGreater', 'addMember', 'members', 'removeMembers', 'createLimiter'].every(
           (method) => typeof (value as Record<string, unknown>)[method] === 'function',
         ),
       { message: 'must implement TwoFactorStore (MemoryStore, RedisStore or your own)' },

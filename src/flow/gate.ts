@@ -6,7 +6,7 @@ import { refuseUnderReview, type Accounts, type Standing } from './account.js';
 import type { AttemptLimiter } from './attempts.js';
 import type { Policy } from './policy.js';
 import type { RememberedDevices } from './remember-device.js';
-import { createGrantChecks, owedAgain, type GrantChecks } from './grants.js';
+import { createGrantChecks, effectivePolicyNow, owedAgain, type GrantChecks } from './grants.js';
 import { safeReturnPath, type SecondFactorSession, type SessionGrant } from './session.js';
 import { sessionMissing, type MountChecks } from './self-checks.js';
 import type { UserRecord } from '../store/types.js';
@@ -32,6 +32,11 @@ interface GateDeps {
   sessions: SessionIndex;
   /** The account's code lock, read at the password step for the verify page. */
   attempts: AttemptLimiter;
+  /**
+   * Puts the token of the package's forms in the session at the password step, whose session
+   * is written anyway: showing the code page then changes (and writes) no session.
+   */
+  prepareForms: (req: Request) => void;
 }
 
 /** What the gate's steps below share: built once by `createGate`. */
@@ -193,8 +198,10 @@ function beginPending(ctx: GateContext, req: Request): { state: SecondFactorSess
 async function grantWithoutCode(ctx: GateContext, req: Request, res: Response, user: Express.User, userId: string): Promise<{ without: SessionGrant } | { standing: Standing; lockedSeconds: number }> {
   const { config, deps } = ctx;
   const { policy, accounts, roleOf } = deps;
-  const current = await policy.current();
-  const mode = policy.modeFor(current, roleOf(user));
+  // The person's effective policy (portal, role, their firms, deadline), from the current
+  // values: a deadline set or shortened since their skip applies at this sign-in.
+  const { state: current, effective } = await effectivePolicyNow(policy, roleOf, user, userId);
+  const mode = effective.mode;
   if (mode === 'off') return { without: { how: 'off', generation: current.generation } };
   const [standing, lockedSeconds] = await Promise.all([accounts.standing(userId), deps.attempts.lockedSeconds(userId)]);
   // "This wasn't me" locked the account: no skip, no remembered device, no enrolment; and the
@@ -224,6 +231,7 @@ async function startChallenge(ctx: GateContext, req: Request, res: Response, sta
   if (standing.method) state.enrolled = standing.method;
   if (standing.enableRequested) state.enableRequested = true;
   if (lockedSeconds > 0) state.lockedUntil = config.now() + lockedSeconds * 1000;
+  deps.prepareForms(req);
   // Sent here, by the login POST, and never by showing the verify page: a GET sends nothing.
   if (standing.method && lockedSeconds === 0) await deps.atSignIn(state, standing.record, config.i18n.localeOf(req));
   const next = `${config.basePath}/${standing.method ? 'verify' : 'enrol'}`;
