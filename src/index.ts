@@ -4,7 +4,7 @@ import { createAdminRouter } from './admin/router.js';
 import { createAccounts } from './flow/account.js';
 import { createAttemptLimiter } from './flow/attempts.js';
 import { createGate } from './flow/gate.js';
-import { createGrantChecks } from './flow/grants.js';
+import { createGrantChecks, effectivePolicyNow } from './flow/grants.js';
 import { createReset } from './flow/reset.js';
 import { atSignIn, clearAll, createFactors, findFactor } from './factors/index.js';
 import { createRecoveryCodes } from './factors/recovery/codes.js';
@@ -101,9 +101,11 @@ export function secondFactor(options: SecondFactorOptions): SecondFactor {
   const router = createUserRouter({ config, gate, accounts, attempts, render, policy, roleOf, factors, recovery, devices, mountChecks, sessions });
 
   async function statusOf(user: Express.User): Promise<SecondFactorStatus> {
-    const standing = await accounts.standing(config.userId(user));
-    const mode = policy.modeFor(await policy.current(), roleOf(user));
-    return { mode, method: standing.method, skipped: standing.skipped };
+    const userId = config.userId(user);
+    // The person's effective mode (portal, role, their firms, a deadline), read only: a status
+    // page records no first sign-in.
+    const [standing, { effective }] = await Promise.all([accounts.standing(userId), effectivePolicyNow(policy, roleOf, user, userId, { readOnly: true })]);
+    return { mode: effective.mode, method: standing.method, skipped: standing.skipped };
   }
 
   function csrfToken(req: Request): string {

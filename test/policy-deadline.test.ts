@@ -105,10 +105,14 @@ describe('policy deadlines', () => {
 
     // Later is looser: saved at once, no preview.
     await postPolicy(admin, '/admin/2fa/policy', portalDeadline('2026-02-28'), { expectPreview: false });
+    // Their earlier skip counts again: straight in; someone who never skipped is offered it.
     const back = portal.agent();
-    const choose = await toChoice(back, 'globex.ops');
-    assert.match(choose.text, /You can skip until 28 February \(48 days left\)/);
-    await skipNow(back);
+    await postLogin(back, { username: 'globex.ops', password: 'demo-password' });
+    await back.get('/dashboard').expect(200);
+    assert.ok(portal.events.some((e) => e.type === 'skip_honoured' && e.userId === 'u10'));
+    const fresh = portal.agent();
+    assert.match((await toChoice(fresh, 'acme.ops')).text, /You can skip until 28 February \(48 days left\)/);
+    await skipNow(fresh);
   });
 
   it('N days count from the first sign-in under the policy, recorded once per person', async () => {
@@ -140,6 +144,33 @@ describe('policy deadlines', () => {
     assert.doesNotMatch((await toChoice(portal.agent(), 'acme.ops')).text, /Skip for now/);
   });
 
+  it('checks a skipped session against the deadline and its firms with no store call on the guard’s path', async () => {
+    const inner = new MemoryStore();
+    const calls: string[] = [];
+    const store = new Proxy(inner, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          calls.push(String(property));
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    }) as TwoFactorStore;
+    const portal = startPortal({ secondFactor: { ...optional({ cacheSeconds: 60 }), store } });
+    const partner = await manager(portal, 'northwind.admin');
+    await postPolicy(partner, '/admin/2fa/policy/firm', { mode: 'optional', deadlineKind: 'days', deadlineDays: '3' });
+    const client = portal.agent();
+    await toChoice(client, 'acme.ops');
+    await skipNow(client);
+    calls.length = 0;
+    for (let i = 0; i < 10; i += 1) await client.get('/api/me').set('Accept', 'application/json').expect(200);
+    assert.deepEqual(calls, [], 'no store call while the deadline holds');
+    portal.clock.advance(3 * 24 * 3600);
+    await client.get('/api/me').set('Accept', 'application/json').expect(401);
+    assert.deepEqual(calls, [], 'none either when it has passed');
+  });
+
   it('refuses a date that does not exist, or days out of range, with a 400 that says why, and changes nothing', async () => {
     const portal = startPortal({ secondFactor: optional() });
     const admin = await manager(portal, 'bot.admin');
@@ -164,6 +195,11 @@ describe('per-firm policy', () => {
     const partner = await manager(portal, 'northwind.admin');
     const page = await partner.get('/admin/2fa/policy/firm').expect(200);
     assert.match(page.text, /Your firm: Northwind Partners/);
+    const preview = await partner.post('/admin/2fa/policy/firm').type('form').send({ _csrf: csrfFrom(page.text), review: '1', mode: 'required' }).expect(200);
+    assert.match(preview.text, /Check this change before you save it/);
+    // The dry run counts the firm's people the partner admin sees: all but themselves not enrolled.
+    assert.match(preview.text, /data-dry-run-stopped="3"/);
+    assert.equal(await portal.store.get('policy:firm:northwind'), null, 'a preview saves nothing');
     const saved = await postPolicy(partner, '/admin/2fa/policy/firm', { mode: 'required' }, { expectPreview: true });
     assert.equal(saved.status, 200);
     assert.match(saved.text, /Saved/);

@@ -304,7 +304,9 @@ describe('one source of truth for the policy switch', () => {
     const broken = new Proxy(inner, {
       get(target, property, receiver) {
         if (property === 'get') return () => Promise.reject(new Error('ECONNREFUSED 127.0.0.1:6379'));
-        return Reflect.get(target, property, receiver);
+        // Methods run on the store itself: MemoryStore keeps its state in private fields.
+        const value = Reflect.get(target, property, receiver) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
       },
     });
     const portal = startPortal({ secondFactor: { store: broken } });

@@ -243,7 +243,6 @@ async function previewOf(ctx: PolicyPageContext, req: Request, viewer: Viewer, p
     voidsEnrolments: page === 'portal' && current.mode === 'off' && proposed.mode !== 'off',
     page: Number(field(req, 'page', 6)) || 1,
   });
-  // The list's page links lead back to the policy page (the preview itself is a POST's answer).
   // The list's page links post the proposal again (with review=1): the same preview, another page.
   return { page, fields, summary, dryRun: dryRunView(result, { path: page === 'firm' ? `${req.baseUrl}/firm` : req.baseUrl, proposed: { ...fields, review: '1' }, method: 'post' }) };
 }

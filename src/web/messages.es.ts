@@ -238,7 +238,8 @@ export const es: Readonly<Record<MessageKey, string>> = {
 
   // Plazos y políticas de cada empresa (página de la política, oferta de omitir).
   'page.title.policyFirm': 'Verificación en dos pasos de su empresa',
-  'choose.skip.until': 'Puede omitirla hasta el {date} (queda{days|| n} {days} {days|día|días}).',
+  'choose.skip.until': 'Puede omitirla hasta el {date} (queda{days||n} {days} {days|día|días}).',
+  'choose.skip.hintDeadline': 'Su organización le permite configurarla más adelante: pasado ese día, la configurará al iniciar sesión.',
   'choose.skip.untilToday': 'Puede omitirla hasta hoy, {date}: es el último día.',
   'policy.deadline.legend': '¿Hasta cuándo se puede omitir?',
   'policy.deadline.none': 'Sin plazo',
@@ -270,7 +271,7 @@ export const es: Readonly<Record<MessageKey, string>> = {
   'policy.lookup.title': 'El ajuste de una persona',
   'policy.lookup.label': 'Persona',
   'policy.lookup.submit': 'Mostrar',
-  'policy.lookup.result': '{name}: {mode}',
+  'policy.lookup.result': 'Para {name}: {mode}',
   'policy.lookup.skipUntil': 'Puede omitirla hasta el {date}.',
   'policy.lookup.unknown': 'Nadie a quien usted pueda gestionar tiene ese identificador.',
   'policy.person.off': 'no se pide',

@@ -159,6 +159,7 @@ export const en = {
   // Deadlines and firm policies (policy page, skip offer).
   'page.title.policyFirm': 'Two-step verification for your firm',
   'choose.skip.until': 'You can skip until {date} ({days} {days|day|days} left).',
+  'choose.skip.hintDeadline': 'Your organisation lets you set this up later: after that day, you will set it up at sign-in.',
   'choose.skip.untilToday': 'You can skip until today, {date}: this is the last day.',
   'policy.deadline.legend': 'Until when may people skip?',
   'policy.deadline.none': 'No deadline',

@@ -3,6 +3,8 @@ import { TwoFactorError } from '../errors.js';
 import { EnrolmentChanged, type EnrolmentRead, type Factor, type FactorContext, type FactorPages, type Person } from '../factors/contract.js';
 import type { Standing } from '../flow/account.js';
 import type { Gate } from '../flow/gate.js';
+import { effectivePolicyNow } from '../flow/grants.js';
+import { skipCountdown, type EffectivePolicy } from '../flow/policy-resolution.js';
 import type { RememberedDevices } from '../flow/remember-device.js';
 import type { FactorMethod, UserRecord } from '../store/types.js';
 import { asyncHandler } from '../http.js';
@@ -57,22 +59,31 @@ export function showStart({ context }: SignInPages) {
 }
 
 /**
- * "Skip for now" is offered only in optional mode (after the role's override), never to
- * someone enrolled, and not to someone who asked to enable 2FA after skipping.
+ * "Skip for now" is offered only where the person's effective policy is optional (portal
+ * switch, role, firm, deadline: flow/policy-resolution.ts), never to someone enrolled, and not
+ * to someone who asked to enable 2FA after skipping. Decided from the current policy at every
+ * call, so a deadline set or shortened since reaches people who skipped before. Returns that
+ * policy (its `skipUntil` for the countdown) when the skip is offered, else false.
  */
-async function skipAllowed({ context, roleOf }: SignInPages, pending: Person, standing: Pick<Standing, 'method' | 'enableRequested'>): Promise<boolean> {
+async function skipAllowed({ context, roleOf }: SignInPages, pending: Person, standing: Pick<Standing, 'method' | 'enableRequested'>): Promise<false | EffectivePolicy> {
   if (standing.method || standing.enableRequested) return false;
-  return context.policy.modeFor(await context.policy.current(), roleOf(pending.user)) === 'optional';
+  const { effective } = await effectivePolicyNow(context.policy, roleOf, pending.user, pending.userId);
+  return effective.mode === 'optional' ? effective : false;
 }
 
 /** The standing the password step noted in the session: enough to show a page, not to decide. */
 const notedStanding = ({ state }: Person) => ({ method: state.enrolled, enableRequested: state.enableRequested === true });
 
 async function renderChoice(req: Request, res: Response, pages: SignInPages, pending: Person, status = 200, error?: TwoFactorError): Promise<void> {
+  const { config, policy } = pages.context;
+  const offer = await skipAllowed(pages, pending, notedStanding(pending));
+  // "You can skip until 15 January (12 days left)": the day in the portal's zone, the page's language.
+  const countdown = offer && offer.skipUntil !== undefined ? skipCountdown(offer.skipUntil, config.now(), policy.timeZone, config.i18n.localeOf(req)) : undefined;
   pages.context.render(req, res, status, 'choose', {
     title: 'page.title.choose',
     methods: pages.factors.map(({ factor }) => ({ id: factor.id, label: factor.labels.choose, hint: factor.labels.hint })),
-    skipAllowed: await skipAllowed(pages, pending, notedStanding(pending)),
+    skipAllowed: offer !== false,
+    skipUntil: countdown,
     ...(error ? { error: { key: errorMessageKey(error.code) } } : {}),
   });
 }

@@ -574,3 +574,17 @@ export async function enrolAuthenticatorInBrowser(journey: Journey): Promise<str
   assert.equal(journey.path, '/dashboard', 'the enrolment ends on the dashboard');
   return key;
 }
+
+/**
+ * A bot admin's way to a person on the admin page: sign in (enrolling an authenticator app),
+ * "Admin: reset 2FA", search by `search`, and the row of the person named `name`.
+ */
+export async function botAdminFinds(admin: Journey, search: string, name: RegExp, options: { screenshot?: string } = {}): Promise<Locator> {
+  const { page } = admin;
+  await signInWithPassword(admin, 'bot.admin');
+  await enrolAuthenticatorInBrowser(admin);
+  await admin.navigate(() => page.getByRole('link', { name: 'Admin: reset 2FA' }).click());
+  await page.getByLabel('Search by name or email').fill(search);
+  await admin.navigate(() => page.getByRole('button', { name: 'Search' }).click(), options.screenshot ? { screenshot: options.screenshot } : {});
+  return page.locator('tr', { has: page.getByRole('rowheader', { name }) });
+}

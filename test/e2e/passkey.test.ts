@@ -3,6 +3,7 @@ import { describe, it } from 'mocha';
 import type { CDPSession, Page } from 'playwright-core';
 import {
   addVirtualKey,
+  botAdminFinds,
   e2eSuite,
   enrolAuthenticatorInBrowser,
   heading,
@@ -202,12 +203,7 @@ describe('browser journeys: passkeys and security keys', function () {
     const admin = await Journey.open(e2e.browser, e2e.portal.url);
     const { page } = admin;
     try {
-      await signInWithPassword(admin, 'bot.admin');
-      await enrolAuthenticatorInBrowser(admin);
-      await admin.navigate(() => page.getByRole('link', { name: 'Admin: reset 2FA' }).click());
-      await page.getByLabel('Search by name or email').fill('Gia');
-      await admin.navigate(() => page.getByRole('button', { name: 'Search' }).click());
-      const row = page.locator('tr', { has: page.getByRole('rowheader', { name: /Gia Globex/ }) });
+      const row = await botAdminFinds(admin, 'Gia', /Gia Globex/);
       assert.match(await row.innerText(), /Passkey \(1\)/, 'the status column names the factor and the number of keys');
       await admin.navigate(() => page.getByRole('link', { name: 'Reset 2FA for Gia Globex' }).click());
       await page.getByLabel('Reason').fill('Lost her security key');
