@@ -44,21 +44,28 @@ describe('npm run bench -- --smoke', function () {
       /^3 +\| sign-ins\/s, wall clock, PBKDF2 password check/m,
       /^3 +\| sign-ins per CPU second of the app, plain password check/m,
       /^3 +\| sign-ins\/s, wall clock, plain password check/m,
-      /^3 +\| per sign-in: HTTP requests, Redis commands/m,
+      /^3 +\| per sign-in, password \+ authenticator code: HTTP requests, Redis round trips, Redis commands/m,
+      /^3 +\| per sign-in, password \+ text-message code: the same/m,
       /^4 +\| Redis memory per enrolled person \(200\)/m,
       /^5 +\| MemoryStore heap, 2,000 pending sign-ins/m,
       /^6 +\| reset latency with 1,000 and 10,000 other sessions in Redis/m,
+      /^7 +\| dry run of "required for everyone" over 2,000 people in Redis/m,
     ]) {
       assert.match(stdout, row);
     }
 
     const line = stdout.split('\n').find((each) => each.startsWith('BENCH_ROWS '));
     assert.ok(line, 'the machine-readable summary');
+    type Cost = { requests: number; roundTrips: number; commands: number };
     const rows = JSON.parse(line.slice('BENCH_ROWS '.length)) as {
       smoke: boolean;
       verified: { perCpuSecond: number[]; ratio: number; controlRatio: number; reqPerSecond: number[]; wallRatio: number; p99Ms: number[] };
       commandsPerVerifiedRequest: { baseline: number; bundle: number; extra: number };
-      signIns: Record<'pbkdf2' | 'plain', { perCpuSecond: number[]; ratio: number; perSecond: number[]; wallRatio: number }> & { redisCommands: number[] };
+      signIns: Record<'pbkdf2' | 'plain', { perCpuSecond: number[]; ratio: number; perSecond: number[]; wallRatio: number }> & {
+        redisCommands: number[];
+        counted: Record<'password', Cost> & Record<'totp' | 'sms', { bundle: Cost }>;
+      };
+      dryRun: { people: number; stopped: number; storeRoundTrips: number; redisCommands: number; truncated: boolean };
       redisMemory: { users: number; bytesPerUser: number; usedMemoryPerUser: number };
       passkeyMemory: { users: number; bytesPerUser: number; usedMemoryPerUser: number };
       memoryStore: { pending: number; heap: number[]; entries: number[] };
@@ -94,6 +101,11 @@ describe('npm run bench -- --smoke', function () {
     assert.equal(rows.memoryStore.entries[0], 3 * rows.memoryStore.pending, 'three store values per pending sign-in');
     assert.equal(rows.memoryStore.entries[1], 0, 'expired entries leave the memory store');
     assert.deepEqual(rows.reset.others, [1_000, 10_000]);
+    // Counts, the same on any machine (test/sign-in-cost.test.ts asserts them step by step).
+    assert.deepEqual(rows.signIns.counted.password, { requests: 2, roundTrips: 5, commands: 5 });
+    assert.deepEqual([rows.signIns.counted.totp.bundle.requests, rows.signIns.counted.totp.bundle.roundTrips], [4, 14]);
+    assert.deepEqual([rows.signIns.counted.sms.bundle.requests, rows.signIns.counted.sms.bundle.roundTrips], [4, 16]);
+    assert.deepEqual([rows.dryRun.people, rows.dryRun.truncated, rows.dryRun.storeRoundTrips, rows.dryRun.redisCommands], [2_000, false, 4, 4], 'the dry run: one MGET per 500 people, nothing else');
 
     assert.match(stdout, /smoke run in .* BENCHMARKS\.md not written/);
     const after = (() => {

@@ -3,7 +3,7 @@ import type { Config } from '../options.js';
 import { TwoFactorError } from '../errors.js';
 import { effectivePolicyNow, owedAgain, type GrantChecks } from '../flow/grants.js';
 import { deadlineSchema, MAX_DEADLINE_DAYS, portalSetting, type Policy, type PolicyMode, type PolicyState, type StoredFirmPolicy } from '../flow/policy.js';
-import { firmPath, isLooser, isStricter, modeUnderProposal, type Because, type Deadline, type FirmSetting, type ModeSetting } from '../flow/policy-resolution.js';
+import { dateIn, endOfDay, firmPath, isLooser, isStricter, modeUnderProposal, type Because, type Deadline, type FirmSetting, type ModeSetting } from '../flow/policy-resolution.js';
 import { formProtection } from '../web/csrf.js';
 import { asyncHandler } from '../http.js';
 import { readField } from '../web/input.js';
@@ -235,7 +235,8 @@ async function previewOf(ctx: PolicyPageContext, req: Request, viewer: Viewer, p
   if (!ctx.dryRun || !viewer.person) return { page, fields, summary, dryRun: undefined };
   const firms = await knownFirms(ctx, viewer, page === 'firm' ? (proposed as FirmSetting) : undefined);
   const portal = page === 'portal' ? proposed : portalSetting(current);
-  const proposal = { portal, firms, roleModes: ctx.policy.roleModes, timeZone: ctx.policy.timeZone, now: ctx.config.now() };
+  const asOf = deadlineEnd(proposed.deadline, ctx);
+  const proposal = { portal, firms, roleModes: ctx.policy.roleModes, timeZone: ctx.policy.timeZone, now: asOf ?? ctx.config.now() };
   const result = await ctx.dryRun.run({
     actor: viewer.person,
     effectiveModeOf: (person) => modeUnderProposal(person, proposal),
@@ -244,7 +245,21 @@ async function previewOf(ctx: PolicyPageContext, req: Request, viewer: Viewer, p
     page: Number(field(req, 'page', 6)) || 1,
   });
   // The list's page links post the proposal again (with review=1): the same preview, another page.
-  return { page, fields, summary, dryRun: dryRunView(result, { path: page === 'firm' ? `${req.baseUrl}/firm` : req.baseUrl, proposed: { ...fields, review: '1' }, method: 'post' }) };
+  return {
+    page, fields, summary,
+    dryRun: dryRunView(result, { path: page === 'firm' ? `${req.baseUrl}/firm` : req.baseUrl, proposed: { ...fields, review: '1' }, method: 'post' }),
+    ...(asOf !== undefined ? { asOfDate: dateIn(asOf - 1, ctx.policy.timeZone) } : {}),
+  };
+}
+
+/**
+ * A deadline stops no one today: the dry run counts whom it stops once it has passed. The
+ * moment every skip under it has ended: the end of its date, or its days from now (the latest
+ * first sign-in is now's).
+ */
+function deadlineEnd(deadline: Deadline | undefined, ctx: PolicyPageContext): number | undefined {
+  if (!deadline) return undefined;
+  return deadline.kind === 'date' ? endOfDay(deadline.date, ctx.policy.timeZone) : ctx.config.now() + deadline.days * 24 * 60 * 60 * 1000 + 1;
 }
 
 /**

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { TwoFactorError } from '../errors.js';
 import type { Logger } from '../events.js';
 import type { TwoFactorStore } from '../store/types.js';
-import { parseTenant, type Tenant } from '../admin/roles.js';
+import { parseTenant, type Tenant } from './tenant.js';
 import { isCalendarDate, isTimeZone, type Deadline, type FirmSetting, type ModeSetting } from './policy-resolution.js';
 
 /** The portal-wide switch: no second factor, required for everyone, or optional (skip allowed). */

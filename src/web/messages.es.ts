@@ -265,6 +265,7 @@ export const es: Readonly<Record<MessageKey, string>> = {
   'policy.firm.save': 'Guardar el ajuste de la empresa',
   'policy.portal.title': 'El portal',
   'policy.preview.title': 'Revise este cambio antes de guardarlo',
+  'policy.preview.asOf': 'Contado como cuando haya pasado el plazo ({date} es el último día para omitirla): hasta entonces estas personas aún pueden omitirla.',
   'policy.preview.body': 'Este cambio hace más estricta la verificación en dos pasos. El nuevo ajuste sería: {mode}.',
   'policy.preview.save': 'Guardar este cambio',
   'policy.preview.cancel': 'Cancelar',

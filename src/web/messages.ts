@@ -185,6 +185,7 @@ export const en = {
   'policy.firm.save': 'Save the firm’s setting',
   'policy.portal.title': 'The portal',
   'policy.preview.title': 'Check this change before you save it',
+  'policy.preview.asOf': 'Counted as once the deadline has passed ({date} is the last day to skip): until then these people may still skip.',
   'policy.preview.body': 'This makes two-step verification stricter. The new setting would be: {mode}.',
   'policy.preview.save': 'Save this change',
   'policy.preview.cancel': 'Cancel',

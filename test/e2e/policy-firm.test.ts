@@ -32,6 +32,12 @@ describe('browser journeys: a firm’s own policy', function () {
       await partner.navigate(() => page.getByRole('button', { name: 'Save the firm’s setting' }).click(), { screenshot: 'policy-firm-2-preview' });
       assert.match(await page.locator('main').innerText(), /Check this change before you save it/);
       assert.match(await page.locator('main').innerText(), new RegExp(`People may skip until the end of ${date} \\(UTC\\)`));
+      // The dry run counts the firm and its client as the deadline passes: everyone of them
+      // but the partner admin (enrolled above) would have to set up two-step verification.
+      const dryRun = page.locator('[data-dry-run-stopped]');
+      assert.equal(await dryRun.getAttribute('data-dry-run-stopped'), '3');
+      assert.match(await dryRun.innerText(), new RegExp(`once the deadline has passed \\(${date} is the last day to skip\\)`));
+      assert.match(await dryRun.innerText(), /Abe Acme/, 'the list names them');
       await partner.navigate(() => page.getByRole('button', { name: 'Save this change' }).click());
       assert.match(await page.getByRole('status').first().innerText(), /Saved/);
       assert.match(await page.locator('main').innerText(), /Your firm’s setting: Optional/);
