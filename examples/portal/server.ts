@@ -1,7 +1,7 @@
 import { createClient, type RedisClientType } from 'redis';
 import { consoleSender, messageBirdSender, type SmsSender } from 'passport-second-factor';
 import { createPortal } from './app.js';
-import { findUser } from './users.js';
+import { consoleNotify } from './notify.js';
 
 /**
  * Runs the example portal. Embedded defaults: in-memory sessions and 2FA state, text messages
@@ -37,14 +37,8 @@ const { app } = createPortal({
     passkeys: { rpId: 'localhost', origins: [`http://localhost:${port}`] },
     ...(mode ? { policy: { mode, lockMode, roleModes: { 'bot-admin': 'required', 'partner-admin': 'required' }, rememberDeviceDays: 30 } } : {}),
     ...(process.env.ENCRYPTION_KEY ? { encryptionKey: process.env.ENCRYPTION_KEY } : {}),
-    // Where a real portal would send an email; the person's address comes from its directory.
-    // A reset says who did it, when and why: the person can tell a real one from an attack.
-    notify: (user, event) => {
-      const by = event.type === 'reset' && event.actorName ? ` (reset by ${event.actorName} on ${event.at.toISOString().slice(0, 16).replace('T', ' ')} UTC${event.note ? `: "${event.note}"` : ''})` : '';
-      // The package gives a path; the mail needs the full link, on the portal's own origin.
-      const notMe = event.notMePath ? ` — not you? http://localhost:${port}${event.notMePath}` : '';
-      console.log(`[notify] would email ${findUser(user.id)?.email ?? user.id} about ${event.type}${by}${notMe}`);
-    },
+    // The mail a real portal would send, printed (with the full "This wasn't me" link).
+    notify: consoleNotify(() => `http://localhost:${port}`),
     onEvent: (event) => console.log(`[event] ${event.type} user=${event.userId}${event.method ? ` method=${event.method}` : ''}${event.actorId ? ` actor=${event.actorId}` : ''}${event.outcome ? ` outcome=${event.outcome}` : ''}${event.reason ? ` reason=${event.reason}` : ''}`),
   },
 });
