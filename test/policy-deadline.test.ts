@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import { MemoryStore, type SecondFactorOptions, type TwoFactorStore } from '../src/index.js';
 import { csrfFrom, enrolTotp, postLogin, startPortal, type TestPortal } from './helpers/portal.js';
+import { countingStore } from './helpers/counting-store.js';
 
 type Agent = ReturnType<TestPortal['agent']>;
 
@@ -145,18 +146,7 @@ describe('policy deadlines', () => {
   });
 
   it('checks a skipped session against the deadline and its firms with no store call on the guard’s path', async () => {
-    const inner = new MemoryStore();
-    const calls: string[] = [];
-    const store = new Proxy(inner, {
-      get(target, property, receiver) {
-        const value = Reflect.get(target, property, receiver);
-        if (typeof value !== 'function') return value;
-        return (...args: unknown[]) => {
-          calls.push(String(property));
-          return (value as (...a: unknown[]) => unknown).apply(target, args);
-        };
-      },
-    }) as TwoFactorStore;
+    const { store, calls } = countingStore(new MemoryStore());
     const portal = startPortal({ secondFactor: { ...optional({ cacheSeconds: 60 }), store } });
     const partner = await manager(portal, 'northwind.admin');
     await postPolicy(partner, '/admin/2fa/policy/firm', { mode: 'optional', deadlineKind: 'days', deadlineDays: '3' });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import { MemoryStore, type TwoFactorStore } from '../src/index.js';
 import { codeAt, continueAfterCodes, csrfFrom, enrolTotp, portalToken, postLogin, signIn, startPortal, submitCode, type TestPortal } from './helpers/portal.js';
+import { countingStore } from './helpers/counting-store.js';
 
 const optional = { policy: { mode: 'optional' as const, roleModes: { 'bot-admin': 'required' as const } } };
 
@@ -21,21 +22,6 @@ async function setMode(portal: TestPortal, admin: ReturnType<TestPortal['agent']
   assert.equal(res.status, 200, res.text.slice(0, 200));
 }
 
-/** Wraps a store and counts the calls made through it. */
-function countingStore(inner: TwoFactorStore): { store: TwoFactorStore; calls: string[] } {
-  const calls: string[] = [];
-  const store = new Proxy(inner, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver);
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        calls.push(String(property));
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-  return { store, calls };
-}
 
 describe('enforcement policy', () => {
   it('required: the person must enrol and cannot skip', async () => {

@@ -264,6 +264,29 @@ describe('text-message factor', () => {
       assert.equal((await postCode(other, '/2fa/verify', code)).status, 303, 'it works where it was asked for');
     });
 
+    it('texts nothing to a locked account at sign-in; once the lock lifts, Resend sends and the page shows the masked number', async () => {
+      const { portal, sms } = start({ secondFactor: { maxFailedAttempts: 3, lockoutSeconds: 2 } });
+      await enrolled(portal, sms, 'acme.ops');
+      const guessing = portal.agent();
+      await signIn(guessing, 'acme.ops');
+      for (let i = 0; i < 3; i += 1) await postCode(guessing, '/2fa/verify', otherCode(sms.lastCode()));
+      const sentBefore = sms.sent.length;
+
+      const locked = portal.agent();
+      await signIn(locked, 'acme.ops');
+      assert.equal(sms.sent.length, sentBefore, 'no text for a locked account');
+      await locked.get('/2fa/verify').expect(429);
+      // The lock runs on the store's clock (real time), the page's note on the portal's.
+      await new Promise((resolve) => setTimeout(resolve, 2_100));
+      portal.clock.advance(3);
+      const page = await locked.get('/2fa/verify').expect(200);
+      assert.match(page.text, /xxx-xxx-9443/, 'the masked number, before any text of this sign-in');
+      const resent = await resend(locked);
+      assert.equal(resent.status, 303, `${resent.status} ${alertOf(resent.text)}`);
+      assert.equal(sms.sent.length, sentBefore + 1, 'Resend sends once the lock has lifted');
+      assert.equal((await postCode(locked, '/2fa/verify', sms.lastCode())).status, 303);
+    });
+
     it('names the hourly cap of the account that blocked a sign-in’s text, and when it lifts', async () => {
       const { portal, sms } = start();
       await enrolled(portal, sms, 'acme.ops', { wait: 0 });

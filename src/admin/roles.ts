@@ -1,7 +1,7 @@
 import { closest, distance } from 'fastest-levenshtein';
 
 export { parseTenant, type Tenant } from '../flow/tenant.js';
-import type { Tenant } from '../flow/tenant.js';
+import { describeValue as describe, type Tenant } from '../flow/tenant.js';
 
 /**
  * Who may reset whose second factor, as data. Checked once at start-up by
@@ -184,13 +184,6 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-function describe(value: unknown): string {
-  if (value === undefined) return 'undefined';
-  if (Array.isArray(value)) return `an array (${JSON.stringify(value)})`;
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'object' && value !== null) return 'an object';
-  return `${typeof value} ${String(value)}`;
-}
 
 function didYouMean(given: string, known: readonly string[]): string {
   if (known.length === 0) return '';

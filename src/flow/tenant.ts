@@ -15,11 +15,11 @@ export function parseTenant(value: string | readonly string[] | undefined | null
   if (value === undefined || value === null || value === '') return Object.freeze([]);
   const segments: readonly unknown[] = typeof value === 'string' ? value.split('/') : value;
   if (!Array.isArray(segments)) {
-    throw new TypeError(`tenant must be a path like "partner/client" or an array of segments, got ${describe(value)}`);
+    throw new TypeError(`tenant must be a path like "partner/client" or an array of segments, got ${describeValue(value)}`);
   }
   segments.forEach((segment, index) => {
     if (typeof segment !== 'string' || segment.trim() === '') {
-      throw new TypeError(`tenant ${describe(value)} has an empty or invalid segment at position ${index}`);
+      throw new TypeError(`tenant ${describeValue(value)} has an empty or invalid segment at position ${index}`);
     }
     // In the array form a "/" would make ['a/b'] and ['a', 'b'] two different tenants that
     // print the same; refusing it keeps both forms equivalent.
@@ -31,7 +31,7 @@ export function parseTenant(value: string | readonly string[] | undefined | null
 }
 
 /** A value as an error message names it, never in full when it is an object. */
-function describe(value: unknown): string {
+export function describeValue(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (Array.isArray(value)) return `an array (${JSON.stringify(value)})`;
   if (typeof value === 'string') return JSON.stringify(value);

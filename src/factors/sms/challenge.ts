@@ -37,13 +37,18 @@ export function isSmsSendRefusal(error: unknown): error is TwoFactorError & { re
  * never the code or the number.
  */
 export function createSmsChallenge(config: Config, codes: SmsCodes) {
-  /** Sends a new code for this session, worded in `locale`; throws what `SmsCodes.send` throws. */
-  async function send(state: SecondFactorSession, phone: string, purpose: SmsPurpose, locale: string): Promise<void> {
+  /**
+   * Sends a new code for this session, worded in `locale`; throws what `SmsCodes.send` throws.
+   * `last4`: the number's last digits for the verify page (a resend after a sign-in that found
+   * the account locked, which sent nothing).
+   */
+  async function send(state: SecondFactorSession, phone: string, purpose: SmsPurpose, locale: string, last4?: string): Promise<void> {
     const { userId } = state;
     const t = config.i18n.translator(locale);
     const body = (code: string) => t('sms.body', { issuer: config.issuer, code });
     const newBinding = state.sms === undefined || (purpose === 'login' && state.sms.sentAt === undefined && state.sms.failure === undefined);
     const sms = (state.sms ??= { binding: randomId() });
+    if (last4) sms.last4 = last4;
     try {
       const { sentAt, codeId } = await codes.send({ userId, binding: sms.binding, phone, body, newBinding });
       sms.sentAt = sentAt;

@@ -101,7 +101,7 @@ export function resend(pages: SmsPages) {
     }
     const sent = await sendCodeUnlessLocked(pages, {
       req, res, userId,
-      send: () => pages.challenge.send(state, config.secrets.open(sealed, userId), 'resend', config.i18n.localeOf(req)),
+      send: () => pages.challenge.send(state, config.secrets.open(sealed, userId), 'resend', config.i18n.localeOf(req), onVerify ? record?.phoneLast4 : undefined),
       refused: (status, error) => (onVerify ? renderVerify(req, res, pages, pending, status, error) : renderConfirm(req, res, pages, pending, status, error)),
     });
     if (sent) res.redirect(303, onVerify ? `${base}/verify` : `${base}/enrol/sms/confirm`);

@@ -113,7 +113,19 @@ export function pendingPhone(who: Person): { sealed: string; last4: string } | u
 // --- verification at sign-in ------------------------------------------------------------------
 
 export async function renderVerify(req: Request, res: Response, pages: SmsPages, pending: Person, status = 200, error?: PageError): Promise<void> {
-  pages.context.render(req, res, status, 'verify-sms', { title: 'page.title.verify', ...(await codePage(pages, pending, pending.state.sms?.last4, error)) });
+  pages.context.render(req, res, status, 'verify-sms', { title: 'page.title.verify', ...(await codePage(pages, pending, await maskedDigits(pages, pending), error)) });
+}
+
+/**
+ * The last four digits for the masked number: noted by the password step's text. A sign-in
+ * that found the account locked sent none, so its first code page reads them once.
+ */
+async function maskedDigits({ context }: SmsPages, pending: Person): Promise<string | undefined> {
+  const noted = pending.state.sms?.last4;
+  if (noted !== undefined) return noted;
+  const last4 = (await context.accounts.standing(pending.userId)).record?.phoneLast4;
+  if (last4 !== undefined && pending.state.sms) pending.state.sms.last4 = last4;
+  return last4;
 }
 
 /** POST /verify for a person enrolled with text messages: the record is read with the attempt's reservation. */
