@@ -13,7 +13,7 @@ const renderPhoneForm = (req: Request, res: Response, pages: SmsPages, status = 
 
 async function renderConfirm(req: Request, res: Response, pages: SmsPages, pending: Person, status = 200, error?: PageError): Promise<void> {
   const last4 = pending.state.enrolment?.last4;
-  pages.context.render(req, res, status, 'enrol-sms-confirm', { title: 'page.title.enrolSms', ...(await codePage(pages, pending, last4, error)) });
+  pages.context.render(req, res, status, 'enrol-sms-confirm', { title: 'page.title.enrolSms', ...codePage(pages, pending, last4, error) });
 }
 
 /** GET /enrol/sms: the phone form. */

@@ -91,7 +91,7 @@ function resendSeconds(config: FactorContext['config'], sentAt: number | undefin
 }
 
 /** What the code pages share: the masked number, whether a code went out, this sign-in's countdown. */
-export async function codePage(pages: SmsPages, who: Person, last4: string | undefined, error: PageError | undefined): Promise<Record<string, unknown>> {
+export function codePage(pages: SmsPages, who: Person, last4: string | undefined, error: PageError | undefined): Record<string, unknown> {
   const { config } = pages.context;
   const sms = who.state.sms;
   const shown = error ?? lastSendError(sms, config.now());
@@ -113,7 +113,7 @@ export function pendingPhone(who: Person): { sealed: string; last4: string } | u
 // --- verification at sign-in ------------------------------------------------------------------
 
 export async function renderVerify(req: Request, res: Response, pages: SmsPages, pending: Person, status = 200, error?: PageError): Promise<void> {
-  pages.context.render(req, res, status, 'verify-sms', { title: 'page.title.verify', ...(await codePage(pages, pending, await maskedDigits(pages, pending), error)) });
+  pages.context.render(req, res, status, 'verify-sms', { title: 'page.title.verify', ...codePage(pages, pending, await maskedDigits(pages, pending), error) });
 }
 
 /**

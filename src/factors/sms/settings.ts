@@ -77,7 +77,7 @@ async function renderPhoneConfirm(req: Request, res: Response, pages: SmsPages, 
   const { path } = pages.context.settings;
   pages.context.render(req, res, status, 'enrol-sms-confirm', {
     title: 'page.title.changeSms',
-    ...(await codePage(pages, who, who.state.enrolment?.last4, error)),
+    ...codePage(pages, who, who.state.enrolment?.last4, error),
     formAction: `${path}/method/sms/confirm`, resendAction: `${path}/method/sms/resend`, changeNumberHref: `${path}/method/sms`,
   });
 }
