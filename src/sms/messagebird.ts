@@ -49,7 +49,8 @@ export function messageBirdSender(options: MessageBirdSenderOptions): SmsSender 
       const outcome = await createMessage(client, params, timeoutMs);
       // The number too (with and without its +): a refusal that names the recipient reaches the logs.
       const hidden = [...secrets, body, to, to.slice(1)];
-      if (outcome.error !== undefined) throw failure(outcome.error, hidden, { timedOut: Date.now() - started >= timeoutMs, timeoutMs });
+      // Our deadline says so itself; the SDK's idle timeout is told by the time taken.
+      if (outcome.error !== undefined) throw failure(outcome.error, hidden, { timedOut: outcome.timedOut === true || Date.now() - started >= timeoutMs, timeoutMs });
       const id = (outcome.reply as { id?: unknown } | null)?.id;
       // The SDK reports a 5xx whose JSON has no `errors` as a success: only an id proves acceptance.
       if (typeof id !== 'string' || id === '') throw missingId(outcome.reply, hidden);
@@ -92,7 +93,7 @@ function parseOptions(options: MessageBirdSenderOptions): Required<MessageBirdSe
   return { accessKey, originator, timeoutMs };
 }
 
-type CreateOutcome = { error: unknown; reply?: undefined } | { error?: undefined; reply: unknown };
+type CreateOutcome = { error: unknown; reply?: undefined; timedOut?: true } | { error?: undefined; reply: unknown; timedOut?: undefined };
 
 function createMessage(client: MessageBird, params: MessageParameters, timeoutMs: number): Promise<CreateOutcome> {
   return new Promise((resolve) => {
@@ -100,7 +101,9 @@ function createMessage(client: MessageBird, params: MessageParameters, timeoutMs
     // would hold the send forever. This deadline bounds the whole send; the SDK's request is
     // left to its idle timeout, since the SDK gives no handle to abort it.
     const deadline = setTimeout(() => {
-      resolve({ error: new Error(`no complete reply within ${timeoutMs} ms`) });
+      // Marked, not inferred from the clock: a timer may fire a millisecond before Date.now()
+      // says the time is up, and the log would then blame an unreachable provider.
+      resolve({ error: new Error(`no complete reply within ${timeoutMs} ms`), timedOut: true });
     }, timeoutMs);
     try {
       client.messages.create(params, (error, reply) => {
