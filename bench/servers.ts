@@ -20,7 +20,7 @@ const serverScript = fileURLToPath(new URL('./server.ts', import.meta.url));
 
 /** Starts the apps in one child process and waits until they all listen. */
 export async function startBenchServer(options: {
-  apps: readonly ('bundle' | 'before' | 'baseline')[];
+  apps: readonly ('bundle' | 'before' | 'baseline' | 'floor')[];
   redisUrl: string;
   /** One Redis URL per app instead (relays that count each app's round trips). */
   redisUrls?: readonly string[];
@@ -32,7 +32,9 @@ export async function startBenchServer(options: {
 }): Promise<BenchServer> {
   const ports: number[] = [];
   for (const _ of options.apps) ports.push(await freePort());
-  const command = [process.execPath, '--import', 'tsx', serverScript];
+  // BENCH_NODE_ARGS: more Node flags for the apps' process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`.
+  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const command = [process.execPath, ...nodeArgs, '--import', 'tsx', serverScript];
   const pinned = options.cpu === undefined ? command : ['taskset', '-c', String(options.cpu), ...command];
   const child: ChildProcess = spawn(pinned[0]!, pinned.slice(1), {
     env: {

@@ -26,13 +26,12 @@ export interface PageData {
 /**
  * Renders the package's EJS pages with `ejs` directly, so the host's own view engine and
  * settings are left alone. A view or partial is looked up first in the host's folders, then
- * in ours; compiled templates are cached by resolved file.
+ * in ours; compiled templates (pages and partials) are cached by resolved file.
  */
 export function createRenderer(config: Config) {
   const dirs = [...config.viewDirs.map((dir) => resolve(dir)), packageViewsDir];
   const located = new Map<string, string>();
   const compiled = new Map<string, Template>();
-  const partials = partialCache();
 
   const locate = (name: string): string => {
     let file = located.get(name);
@@ -49,11 +48,6 @@ export function createRenderer(config: Config) {
     if (!fn) {
       fn = ejs.compile(readFileSync(file, 'utf8'), {
         filename: file,
-        // Partials resolve through the same override chain as pages, to absolute files...
-        includer: (path: string) => ({ filename: locate(path) }),
-        // ...and EJS keeps each compiled partial by that file name (without `cache` it reads and
-        // compiles every include again at every render), in this renderer's own cache: see render.
-        cache: true,
         // Line tracking makes a template error name its line, at a quarter of a render's time:
         // for development, where views are written and overridden.
         compileDebug: !config.production,
@@ -63,10 +57,24 @@ export function createRenderer(config: Config) {
     return fn;
   };
 
+  /**
+   * The data of a page or partial, with an `include` of our own. EJS's include copies the data
+   * and its own options and asks the file system whether the file exists, at every call (a
+   * third of a page's render); ours resolves the name through the same override chain as
+   * pages, once, and runs the compiled partial on the same data (merged with the call's, if
+   * any). It takes the place of EJS's because a template runs `with (locals)`, whose own
+   * `include` property a call finds first.
+   */
+  const withInclude = (data: Record<string, unknown>): Record<string, unknown> => {
+    const locals: Record<string, unknown> = { ...data };
+    locals.include = (name: string, extra?: Record<string, unknown>) => template(locate(name))(extra ? withInclude({ ...locals, ...extra }) : locals);
+    return locals;
+  };
+
   return function render(req: Request, res: Response, status: number, view: string, data: PageData): void {
     const csrfToken = typeof req.csrfToken === 'function' && req.session ? req.csrfToken() : '';
     const lang = config.i18n.localeOf(req);
-    const html = withPartials(partials, template(locate(view)), {
+    const html = template(locate(view))(withInclude({
       ...data,
       t: config.i18n.translator(lang),
       lang,
@@ -80,7 +88,7 @@ export function createRenderer(config: Config) {
       homeHref: config.successRedirect,
       rememberDeviceDays: config.policy.rememberDeviceDays ?? 0,
       csrfToken,
-    });
+    }));
     res.status(status);
     // Pages that hold a secret or a code form must not be kept by shared or back-button caches.
     res.set('Cache-Control', 'no-store');
@@ -89,29 +97,3 @@ export function createRenderer(config: Config) {
 }
 
 export type Render = ReturnType<typeof createRenderer>;
-
-/** A cache of compiled partials, by resolved file, of one renderer. */
-function partialCache(): ejs.Cache {
-  const entries = new Map<string, ejs.TemplateFunction>();
-  return {
-    get: (file) => entries.get(file),
-    set: (file, fn) => void entries.set(file, fn),
-    reset: () => entries.clear(),
-  };
-}
-
-/**
- * Runs a page with `cache` as EJS's partial cache. EJS has one global cache, but a compiled
- * partial carries the includer of the renderer that compiled it: a host partial that includes
- * another would resolve it through the wrong renderer's overrides if two renderers shared
- * entries. The swap is safe because rendering is synchronous: nothing else runs in between.
- */
-function withPartials(cache: ejs.Cache, page: Template, data: Record<string, unknown>): string {
-  const shared = ejs.cache;
-  ejs.cache = cache;
-  try {
-    return page(data);
-  } finally {
-    ejs.cache = shared;
-  }
-}
