@@ -48,7 +48,8 @@ const servers = await Promise.all(
     clients.push(redis);
     const app = createBenchApp({
       redis,
-      withSecondFactor: variant !== 'baseline',
+      withSecondFactor: variant !== 'baseline' && variant !== 'floor',
+      floor: variant === 'floor',
       encryptionKey: env('ENCRYPTION_KEY'),
       passwordCheck: () => passwordCheck,
       secondFactor: { sms },
