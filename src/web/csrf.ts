@@ -14,6 +14,9 @@ const JSON_LIMITS = { limit: '4kb', strict: true } as const;
  */
 export function createCsrf() {
   return csrfSync({
+    // 256 random bits: unguessable, at a quarter of csrf-sync's default of 128 bytes, which
+    // every session of a sign-in carries and every form page repeats twice.
+    size: 32,
     getTokenFromRequest: (req: Request) => {
       const fromBody = (req.body as Record<string, unknown> | undefined)?._csrf;
       if (typeof fromBody === 'string') return fromBody;
