@@ -9,7 +9,7 @@ import { createBenchApp, type BundlePackage, type PasswordCheck } from './app.js
  * differ only by what each does per request. The bench loads one app at a time, so the
  * process's CPU time during a batch is that app's.
  *
- * Env: APPS (`bundle,before,baseline,…`), PORTS (as many, same order), REDIS_URL (or
+ * Env: APPS (`bundle,before,baseline,floor,…`), PORTS (as many, same order), REDIS_URL (or
  * REDIS_URLS, one per app: the bench counts each app's round trips through a relay),
  * ENCRYPTION_KEY, BEFORE_ENTRY (the entry module of the "before" package, see before.ts).
  * Prints `ready` once all listen. Over IPC: `cpu` asks for the CPU time used so far; `plain`
