@@ -75,20 +75,26 @@ function ttlOf(req: Request): number {
   return DEFAULT_SESSION_INDEX_TTL_SECONDS;
 }
 
-/** Records the request's (new) session as the person's. Rejects on a store failure. */
+/** Records the request's (new) session as the person's, with its details, in one store step. Rejects on a store failure. */
 async function add(config: Config, req: Request, userId: string): Promise<void> {
   if (!config.sessionIndex) return;
-  const ttl = ttlOf(req);
-  // Both in one round trip: a meta entry without its member is unread and expires.
-  await Promise.all([config.store.addMember(keyOf(userId), req.sessionID, ttl), writeMeta(config, req, userId, ttl, config.now())]);
+  const now = config.now();
+  const detail = { key: metaKeyOf(config, userId, req.sessionID), value: metaOf(req, now, now) };
+  await config.store.addMember(keyOf(userId), req.sessionID, ttlOf(req), detail);
+  req.session.secondFactorSeenAt = now;
 }
 
-/** The device name and times of the request's session, under the index entry's TTL. */
-async function writeMeta(config: Config, req: Request, userId: string, ttl: number, signedInAt: number): Promise<void> {
+/** The stored details of the request's session: its device name and times. */
+function metaOf(req: Request, signedInAt: number, now: number): string {
   const { browser, os } = deviceNameOf(req.get('user-agent'));
-  const now = config.now();
   const meta: StoredMeta = { ...(browser ? { b: browser } : {}), ...(os ? { o: os } : {}), at: signedInAt, seen: now };
-  await config.store.set(metaKeyOf(config, userId, req.sessionID), JSON.stringify(meta), ttl);
+  return JSON.stringify(meta);
+}
+
+/** The details of the request's session written again (last seen now), under the index entry's TTL. */
+async function writeMeta(config: Config, req: Request, userId: string, ttl: number, signedInAt: number): Promise<void> {
+  const now = config.now();
+  await config.store.set(metaKeyOf(config, userId, req.sessionID), metaOf(req, signedInAt, now), ttl);
   req.session.secondFactorSeenAt = now;
 }
 

@@ -1,5 +1,5 @@
 import { RateLimiterMemory, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { LimiterKey, LimiterOptions, TwoFactorStore, UserRecord } from './types.js';
+import type { LimiterKey, LimiterOptions, MemberDetail, TwoFactorStore, UserRecord } from './types.js';
 
 /** Options of `new MemoryStore()`. */
 export interface MemoryStoreOptions {
@@ -108,11 +108,12 @@ export class MemoryStore implements TwoFactorStore {
     }
   }
 
-  async addMember(key: string, member: string, ttlSeconds: number): Promise<void> {
+  async addMember(key: string, member: string, ttlSeconds: number, detail?: MemberDetail): Promise<void> {
     const expiresAt = expiryOf(ttlSeconds);
     const set = this.#liveSet(key) ?? new Map<string, number>();
     set.set(member, expiresAt);
     this.#sets.set(key, set);
+    if (detail) this.#values.set(detail.key, { value: detail.value, expiresAt });
   }
 
   async members(key: string): Promise<string[]> {

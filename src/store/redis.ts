@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { LimiterKey, LimiterOptions, TwoFactorStore, UserRecord } from './types.js';
+import type { LimiterKey, LimiterOptions, MemberDetail, TwoFactorStore, UserRecord } from './types.js';
 
 /**
  * The commands RedisStore (and rate-limiter-flexible) use, as a node-redis v6 client has them.
@@ -62,13 +62,17 @@ return 1
 
 // A set whose members expire on their own: a sorted set scored by each member's expiry (ms).
 // One script, so that dropping the expired, adding and extending the key's own TTL (to the
-// longest-lived member, never shortened) happen together. ARGV: member, expiresAt, now.
+// longest-lived member, never shortened) happen together, with the member's detail (KEYS[2],
+// ARGV[4]) when there is one. ARGV: member, expiresAt, now.
 const addMemberScript = `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 local wanted = tonumber(ARGV[2]) - tonumber(ARGV[3])
 if redis.call('PTTL', KEYS[1]) < wanted then
   redis.call('PEXPIRE', KEYS[1], wanted)
+end
+if KEYS[2] then
+  redis.call('SET', KEYS[2], ARGV[4], 'PX', wanted)
 end
 return 1
 `;
@@ -213,9 +217,10 @@ export class RedisStore implements TwoFactorStore {
     return `${this.#prefix}${keyPrefix}:${key}`;
   }
 
-  async addMember(key: string, member: string, ttlSeconds: number): Promise<void> {
+  async addMember(key: string, member: string, ttlSeconds: number, detail?: MemberDetail): Promise<void> {
     const now = Date.now();
-    await this.#run(scripts.addMember, this.#key(key), [member, String(now + checkedTtl(ttlSeconds) * 1000), String(now)]);
+    const keys = [this.#key(key), ...(detail ? [this.#key(detail.key)] : [])];
+    await this.#run(scripts.addMember, keys, [member, String(now + checkedTtl(ttlSeconds) * 1000), String(now), ...(detail ? [detail.value] : [])]);
   }
 
   async members(key: string): Promise<string[]> {

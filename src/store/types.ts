@@ -85,6 +85,12 @@ export interface LimiterKey {
  * Every method is atomic on its own: the flow never reads, compares and writes a counter or
  * a one-time code in separate steps, so parallel requests and several app instances agree.
  */
+/** A value written beside a set member by `addMember`, living as long as the member. */
+export interface MemberDetail {
+  readonly key: string;
+  readonly value: string;
+}
+
 export interface TwoFactorStore {
   /** The person's record, or `null` when there is none. */
   getUser(userId: string): Promise<UserRecord | null>;
@@ -137,8 +143,12 @@ export interface TwoFactorStore {
    * set itself lives as long as its longest-lived member. Members past their TTL are never
    * returned. Used for a person's index of sessions and remembered devices: keyed with the
    * person's hash tag, so that on Redis Cluster it shares their slot.
+   *
+   * With `detail`, also writes `detail.value` at `detail.key`, with the same TTL, in the same
+   * step (the member's details, e.g. a session's device name: a sign-in writes both with one
+   * command). On Redis Cluster `detail.key` must share `key`'s hash tag.
    */
-  addMember(key: string, member: string, ttlSeconds: number): Promise<void>;
+  addMember(key: string, member: string, ttlSeconds: number, detail?: MemberDetail): Promise<void>;
   /** The live members of the set at `key` (none when absent), in no particular order. */
   members(key: string): Promise<string[]>;
   /** Removes members from the set at `key` (absent ones are ignored). `delete(key)` removes the whole set. */

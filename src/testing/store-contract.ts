@@ -430,6 +430,18 @@ function memberSetTests(suite: ContractSuite): void {
       assert.deepEqual(await sorted(other), ['a']);
     });
 
+    it('writes a member\'s detail with it, under the same TTL', async () => {
+      // The person's hash tag on both, as a cluster needs.
+      const person = `{${unique('person')}}`;
+      const [key, detailKey] = [`contract-set:${person}`, `contract-detail:${person}`];
+      await store.addMember(key, 'sid-a', 1, { key: detailKey, value: '{"b":"Firefox 133"}' });
+      assert.deepEqual(await store.members(key), ['sid-a']);
+      assert.equal(await store.get(detailKey), '{"b":"Firefox 133"}');
+      await sleep(pastOneSecondMs);
+      assert.deepEqual(await store.members(key), []);
+      assert.equal(await store.get(detailKey), null);
+    });
+
     it('forgets each member once its own TTL has passed, keeping the others', async () => {
       const key = unique('set');
       await store.addMember(key, 'long', 60);
