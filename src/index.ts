@@ -133,7 +133,7 @@ export type { UserDirectory, DirectorySearch, DirectoryPage, PersonDescription, 
 export { seedRolePreset, validateRoleRules, canReset, canSee, canAdminister, parseTenant, type RoleRules, type Tenant, type Actor } from './admin/roles.js';
 export { TwoFactorError, ErrorCodes, type ErrorCode } from './errors.js';
 export type { TwoFactorEvent, TwoFactorEventType, Logger } from './events.js';
-export type { TwoFactorStore, UserRecord, FactorMethod, LimiterOptions, LimiterKey, MemberDetail } from './store/types.js';
+export type { TwoFactorStore, UserRecord, FactorMethod, LimiterOptions, LimiterKey, MemberDetail, CountReading } from './store/types.js';
 export { MemoryStore, type MemoryStoreOptions } from './store/memory.js';
 export { RedisStore, type RedisStoreOptions, type RedisStoreClient } from './store/redis.js';
 export type { SmsSender } from './sms/types.js';

@@ -23,7 +23,7 @@ function readListQuery(req: Request): { query: string; page: number } {
 
 /** One person as the list shows them (page and API), with what this actor may do to them. */
 async function rowOf(ctx: AdminContext, actor: Person, person: Person) {
-  const [standing, lockedSeconds] = await Promise.all([ctx.accounts.standing(person.id), ctx.attempts.lockedSeconds(person.id)]);
+  const { standing, lockedSeconds } = await ctx.accounts.standingAndLock(person.id, ctx.attempts);
   const resettable = canReset(ctx.rules, actor, person);
   return {
     id: person.id,

@@ -2,6 +2,7 @@ import type { Config } from '../options.js';
 import { TwoFactorError } from '../errors.js';
 import { newFactorId } from '../secrets.js';
 import type { FactorMethod, UserRecord } from '../store/types.js';
+import type { AttemptLimiter } from './attempts.js';
 import type { Policy } from './policy.js';
 
 /** The person's second-factor standing, as the pages need it. */
@@ -39,6 +40,16 @@ export function createAccounts(config: Config, policy: Policy) {
 
   async function standing(userId: string): Promise<Standing> {
     const [record, { generation }] = await Promise.all([store.getUser(userId), policy.current()]);
+    return standingOf(record, generation);
+  }
+
+  /** The standing and the account's lock: the password step's one read of the person. */
+  async function standingAndLock(userId: string, attempts: AttemptLimiter): Promise<{ standing: Standing; lockedSeconds: number }> {
+    const [{ record, lockedSeconds }, { generation }] = await Promise.all([attempts.recordAndLock(userId), policy.current()]);
+    return { standing: standingOf(record, generation), lockedSeconds };
+  }
+
+  function standingOf(record: UserRecord | null, generation: number): Standing {
     // A record of an older generation (2FA was switched off and on since) counts as none.
     const current = record !== null && record.generation === generation;
     return {
@@ -85,7 +96,7 @@ export function createAccounts(config: Config, policy: Policy) {
     if (needsReview(await store.getUser(userId))) refuseUnderReview(userId);
   }
 
-  return { standing, saveEnrolment, recordSkip, requestEnable };
+  return { standing, standingAndLock, saveEnrolment, recordSkip, requestEnable };
 }
 
 export type Accounts = ReturnType<typeof createAccounts>;

@@ -1,7 +1,7 @@
 import { RateLimiterRes } from 'rate-limiter-flexible';
 import type { Config } from '../options.js';
 import { TwoFactorError } from '../errors.js';
-import type { LimiterKey } from '../store/types.js';
+import type { LimiterKey, UserRecord } from '../store/types.js';
 
 /** How long failed codes are remembered when no success clears them. */
 const FAILURE_MEMORY_SECONDS = 24 * 60 * 60;
@@ -63,6 +63,11 @@ export function createAttemptLimiter(config: Config) {
       return lockedSeconds(ctx, userId);
     },
 
+    /** The person's record and the seconds left on their lock, in one store call where the store can. */
+    recordAndLock(userId: string): Promise<{ record: UserRecord | null; lockedSeconds: number }> {
+      return recordAndLock(ctx, userId);
+    },
+
     /**
      * Seconds left on the lock, known from the session (`lockedUntil`: the password step's
      * read, or a refused code): no store call while it notes none. A noted lock is asked
@@ -109,7 +114,7 @@ async function reach<T>(run: () => Promise<T>): Promise<T> {
  * reads the key in between (parallel guesses, another instance) would say "24 hours". The lock
  * being written runs the lockout from about now, so that is what is left.
  */
-const lockSecondsOf = (ctx: AttemptContext, res: RateLimiterRes): number => Math.max(1, Math.ceil(Math.min(res.msBeforeNext, ctx.lockoutMs) / 1000));
+const lockSecondsOf = (ctx: AttemptContext, res: Pick<RateLimiterRes, 'msBeforeNext'>): number => Math.max(1, Math.ceil(Math.min(res.msBeforeNext, ctx.lockoutMs) / 1000));
 
 /**
  * Over the limit with the counting TTL still on the key: the lock's write is in flight, or was
@@ -123,6 +128,21 @@ async function repairLock(ctx: AttemptContext, userId: string): Promise<void> {
 async function lockedSeconds(ctx: AttemptContext, userId: string): Promise<number> {
   const res = await reach(() => ctx.limiter.get(countKey(userId)));
   return res && res.consumedPoints > ctx.config.maxFailedAttempts ? lockSecondsOf(ctx, res) : 0;
+}
+
+/**
+ * The password step's read: the record and the lock, with the store's one-step read when it
+ * has one (RedisStore: one script, not a GET beside the limiter's GET and PTTL), else both at
+ * once. A store failure rejects as the record's read would.
+ */
+async function recordAndLock(ctx: AttemptContext, userId: string): Promise<{ record: UserRecord | null; lockedSeconds: number }> {
+  const { store, maxFailedAttempts } = ctx.config;
+  if (!store.getUserWithCount) {
+    const [record, seconds] = await Promise.all([store.getUser(userId), lockedSeconds(ctx, userId)]);
+    return { record, lockedSeconds: seconds };
+  }
+  const { record, count } = await store.getUserWithCount(userId, { keyPrefix: KEY_PREFIX, key: countKey(userId) });
+  return { record, lockedSeconds: count.consumed > maxFailedAttempts ? lockSecondsOf(ctx, { msBeforeNext: count.msLeft }) : 0 };
 }
 
 /**

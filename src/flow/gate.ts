@@ -203,7 +203,7 @@ async function grantWithoutCode(ctx: GateContext, req: Request, res: Response, u
   const { state: current, effective } = await effectivePolicyNow(policy, roleOf, user, userId);
   const mode = effective.mode;
   if (mode === 'off') return { without: { how: 'off', generation: current.generation } };
-  const [standing, lockedSeconds] = await Promise.all([accounts.standing(userId), deps.attempts.lockedSeconds(userId)]);
+  const { standing, lockedSeconds } = await accounts.standingAndLock(userId, deps.attempts);
   // "This wasn't me" locked the account: no skip, no remembered device, no enrolment; and the
   // password-only session ends, so the page offers nothing to go back to.
   if (standing.needsReview) {

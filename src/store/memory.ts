@@ -1,5 +1,5 @@
 import { RateLimiterMemory, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { LimiterKey, LimiterOptions, MemberDetail, TwoFactorStore, UserRecord } from './types.js';
+import type { CountReading, LimiterKey, LimiterOptions, MemberDetail, TwoFactorStore, UserRecord } from './types.js';
 
 /** Options of `new MemoryStore()`. */
 export interface MemoryStoreOptions {
@@ -61,6 +61,16 @@ export class MemoryStore implements TwoFactorStore {
   async getUser(userId: string): Promise<UserRecord | null> {
     const json = this.#users.get(userId);
     return json === undefined ? null : (JSON.parse(json) as UserRecord);
+  }
+
+  async getUserWithCount(userId: string, count: LimiterKey): Promise<{ record: UserRecord | null; count: CountReading }> {
+    // Every limiter of that prefix (one per secondFactor() on this store): the highest count.
+    let reading: CountReading = { consumed: 0, msLeft: 0 };
+    for (const limiter of this.#limiters.get(count.keyPrefix) ?? []) {
+      const res = await limiter.get(count.key);
+      if (res && res.consumedPoints > reading.consumed) reading = { consumed: res.consumedPoints, msLeft: Math.max(0, res.msBeforeNext) };
+    }
+    return { record: await this.getUser(userId), count: reading };
   }
 
   async saveUser(userId: string, record: UserRecord): Promise<void> {

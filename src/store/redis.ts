@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { LimiterKey, LimiterOptions, MemberDetail, TwoFactorStore, UserRecord } from './types.js';
+import type { CountReading, LimiterKey, LimiterOptions, MemberDetail, TwoFactorStore, UserRecord } from './types.js';
 
 /**
  * The commands RedisStore (and rate-limiter-flexible) use, as a node-redis v6 client has them.
@@ -96,10 +96,17 @@ return 1
 `;
 /** A Lua script and the SHA1 that EVALSHA names it by. */
 const script = (source: string) => ({ source, sha: createHash('sha1').update(source).digest('hex') });
+// The record and an attempt count with its TTL (rate-limiter-flexible's own layout: the points
+// consumed as an integer, expiring when the count resets). KEYS: record, count.
+const getUserWithCountScript = `
+return {redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2]), redis.call('PTTL', KEYS[2])}
+`;
+
 const scripts = {
   setIfGreater: script(setIfGreaterScript),
   takeIfEqual: script(takeIfEqualScript),
   addMember: script(addMemberScript),
+  getUserWithCount: script(getUserWithCountScript),
   members: script(membersScript),
   // ZREM through a script too, so that the client interface stays the few commands it is.
   removeMembers: script("return redis.call('ZREM', KEYS[1], unpack(ARGV))"),
@@ -139,6 +146,15 @@ export class RedisStore implements TwoFactorStore {
   async getUser(userId: string): Promise<UserRecord | null> {
     const json = await this.#client.get(this.#userKey(userId));
     return json === null ? null : decodeRecord(String(json));
+  }
+
+  async getUserWithCount(userId: string, count: LimiterKey): Promise<{ record: UserRecord | null; count: CountReading }> {
+    const reply = await this.#run(scripts.getUserWithCount, [this.#userKey(userId), this.#limiterKey(count)], []);
+    const [json, consumed, pttl] = reply as [unknown, unknown, unknown];
+    return {
+      record: json === null ? null : decodeRecord(String(json)),
+      count: consumed === null ? { consumed: 0, msLeft: 0 } : { consumed: Number(consumed), msLeft: Math.max(0, Number(pttl)) },
+    };
   }
 
   async saveUser(userId: string, record: UserRecord): Promise<void> {

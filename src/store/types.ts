@@ -85,6 +85,12 @@ export interface LimiterKey {
  * Every method is atomic on its own: the flow never reads, compares and writes a counter or
  * a one-time code in separate steps, so parallel requests and several app instances agree.
  */
+/** An attempt count as `getUserWithCount` reads it: points consumed, and ms until it resets (0 and 0 when there is none). */
+export interface CountReading {
+  readonly consumed: number;
+  readonly msLeft: number;
+}
+
 /** A value written beside a set member by `addMember`, living as long as the member. */
 export interface MemberDetail {
   readonly key: string;
@@ -108,6 +114,13 @@ export interface TwoFactorStore {
    * and put back in order: still one wait per batch, not one per person.
    */
   getUsers(userIds: readonly string[]): Promise<(UserRecord | null)[]>;
+  /**
+   * The person's record and one attempt count of theirs (of a limiter this store created,
+   * named as in setIfGreater's `andReset`), read in one step: the password step's one read.
+   * Optional: without it, the two are read apart, in one round trip. On Redis Cluster the
+   * count's key must share the person's hash tag.
+   */
+  getUserWithCount?(userId: string, count: LimiterKey): Promise<{ readonly record: UserRecord | null; readonly count: CountReading }>;
 
   /** A short-lived or settings value, or `null`. */
   get(key: string): Promise<string | null>;

@@ -64,6 +64,7 @@ export function storeContract(
     takeTests(suite);
     incrementTests(suite);
     setIfGreaterTests(suite);
+    recordWithCountTests(suite);
     memberSetTests(suite);
     limiterTests(suite);
     if (options.shared) sharedBackendTests(suite, options.shared);
@@ -399,6 +400,35 @@ function setIfGreaterTests(suite: ContractSuite): void {
 }
 
 /** Member sets, each member with its own TTL (the session index, remembered devices). */
+function recordWithCountTests(suite: ContractSuite): void {
+  let store: TwoFactorStore;
+  before(() => {
+    ({ store } = suite);
+  });
+
+  describe('getUserWithCount', () => {
+    it('reads a record with an attempt count (getUserWithCount, or getUser and the limiter where a store has no such read)', async () => {
+      const person = unique('person');
+      const count = { keyPrefix: 'contract-read', key: `{${person}}` };
+      const limiter = store.createLimiter({ keyPrefix: count.keyPrefix, points: 5, duration: 60 });
+      // What the package reads at the password step, either way.
+      const read = async (userId: string, key: typeof count) => {
+        if (store.getUserWithCount) return store.getUserWithCount(userId, key);
+        const [record, res] = await Promise.all([store.getUser(userId), limiter.get(key.key)]);
+        return { record, count: { consumed: res?.consumedPoints ?? 0, msLeft: Math.max(0, res?.msBeforeNext ?? 0) } };
+      };
+      await store.saveUser(person, fullRecord);
+      for (let i = 0; i < 3; i += 1) await limiter.consume(count.key);
+      const got = await read(person, count);
+      assert.deepEqual(got.record, fullRecord);
+      assert.equal(got.count.consumed, 3);
+      assert.ok(got.count.msLeft > 50_000 && got.count.msLeft <= 60_000, `ms left ${got.count.msLeft}`);
+      const nobody = unique('person');
+      assert.deepEqual(await read(nobody, { keyPrefix: count.keyPrefix, key: `{${nobody}}` }), { record: null, count: { consumed: 0, msLeft: 0 } });
+    });
+  });
+}
+
 function memberSetTests(suite: ContractSuite): void {
   let store: TwoFactorStore;
   before(() => {
