@@ -296,6 +296,7 @@ function logFlowRound(round: number, result: FlowRound): void {
 
 async function rowFour(redis: Client, template: EnrolmentTemplate) {
   log(`row 4: ${plan.enrolled} enrolled people in Redis`);
+  await redis.flushAll();
   const usedMemory = async () => Number(/used_memory:(\d+)/.exec(String(await redis.info('memory')))?.[1]);
   const before = await usedMemory();
   const users = await enrolUsers(redis, ENCRYPTION_KEY, template, ids('m', plan.enrolled), true);
@@ -654,7 +655,9 @@ differ here: the noise floor of the measure.
    factor id through \`RedisStore.saveUser\`, and the TOTP step. The figure is the sum of
    \`MEMORY USAGE key SAMPLES 0\` over one person's keys, averaged; the growth of
    \`used_memory\` over the writes, per person, is beside it (it includes the keyspace's own
-   overhead). The passkey line writes ${fmt(r.passkeyMemory.users)} people enrolled with one passkey
+   overhead). Each line starts from an empty Redis (FLUSHALL): keys the earlier rows left would
+   make the keyspace's hash table double in the middle of the count and charge it to these
+   people. The passkey line writes ${fmt(r.passkeyMemory.users)} people enrolled with one passkey
    each: a real credential per person (the package's registration options, answered by
    \`bench/software-authenticator.ts\` — a P-256 key, attestation "none" — and checked by the
    package's \`checkRegistration\`, so what is stored is what enrolment stores), ten recovery
