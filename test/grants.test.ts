@@ -4,32 +4,15 @@ import session from 'express-session';
 import { describe, it } from 'mocha';
 import supertest from 'supertest';
 import { findUser, searchUsers } from '../examples/portal/users.js';
-import { MemoryStore, secondFactor, seedRolePreset, type TwoFactorStore } from '../src/index.js';
+import { MemoryStore, secondFactor, seedRolePreset } from '../src/index.js';
 import type { GrantKind } from '../src/flow/session.js';
 import { codeAt, csrfFrom, enrolTotp, postLogin, signIn, signOut, startPortal, TestClock, type TestPortal } from './helpers/portal.js';
+import { countingStore } from './helpers/counting-store.js';
 
 type Agent = ReturnType<TestPortal['agent']>;
 
 /** Optional for everyone but bot admins (so a partner admin may skip). */
 const optional = { mode: 'optional' as const, roleModes: { 'bot-admin': 'required' as const } };
-
-/** Wraps a store and counts the calls made through it; `failGets` makes its reads fail. */
-function countingStore(inner: TwoFactorStore = new MemoryStore()) {
-  const calls: string[] = [];
-  const control = { failGets: false };
-  const store = new Proxy(inner, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver);
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        calls.push(String(property));
-        if (control.failGets && property === 'get') return Promise.reject(new Error('ECONNREFUSED 127.0.0.1:6379'));
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-  return { store, calls, control };
-}
 
 /** bot.admin, enrolled with an authenticator app in this session (a proved grant). */
 async function provedAdmin(portal: TestPortal): Promise<Agent> {
@@ -264,7 +247,7 @@ describe('sessions carry what they were granted under', () => {
 
 describe('the guard stays storeless', () => {
   it('lets a proved session through with no store call, even with a stale policy cache', async () => {
-    const { store, calls } = countingStore();
+    const { store, calls } = countingStore(new MemoryStore());
     const portal = startPortal({ secondFactor: { store, policy: { cacheSeconds: 0 } } });
     const agent = await provedAdmin(portal);
     calls.length = 0;
@@ -273,7 +256,7 @@ describe('the guard stays storeless', () => {
   });
 
   it('lets a session finished with the switch off through with no store call while the cache is fresh', async () => {
-    const { store, calls } = countingStore();
+    const { store, calls } = countingStore(new MemoryStore());
     const portal = startPortal({ secondFactor: { store, policy: { mode: 'off', cacheSeconds: 60 } } });
     const agent = await signInWhileOff(portal, 'acme.ops');
     calls.length = 0;
@@ -282,7 +265,7 @@ describe('the guard stays storeless', () => {
   });
 
   it('keeps the last value when a background refresh fails, and logs that once', async () => {
-    const { store, control } = countingStore();
+    const { store, control } = countingStore(new MemoryStore());
     const portal = startPortal({ secondFactor: { store, policy: { mode: 'off', cacheSeconds: 0 } } });
     const agent = await signInWhileOff(portal, 'acme.ops');
     control.failGets = true;
