@@ -1,4 +1,5 @@
 import Bowser from 'bowser';
+import { headerMemo } from '../header-memo.js';
 
 /** What a list of sessions shows of a browser: its name and OS, never the raw header. */
 export interface DeviceName {
@@ -13,28 +14,20 @@ const MAX_HEADER = 512;
 const part = (value: string | undefined) => (value ? value.slice(0, MAX_PART) : undefined);
 
 /**
- * Parsed names of recent User-Agent headers: most sign-ins come from a few common browser
- * builds, and bowser's parse (dozens of regular expressions, about 30 µs a header here) runs at
- * every sign-in. Bounded (oldest out first), so that headers crafted to differ cannot grow it.
+ * Parsed names of recent User-Agent headers: bowser's parse (dozens of regular expressions,
+ * about 30 µs a header here) would otherwise run at every sign-in.
  */
-const recent = new Map<string, DeviceName>();
-const RECENT_MAX = 500;
+const recent = headerMemo<DeviceName>(500, MAX_HEADER);
 
 /** Browser (with its major version) and OS of a User-Agent header, via bowser. */
 export function deviceNameOf(userAgent: string | undefined): DeviceName {
   if (!userAgent) return {};
   const header = userAgent.slice(0, MAX_HEADER);
-  let name = recent.get(header);
-  if (!name) {
-    name = parse(header);
-    if (recent.size >= RECENT_MAX) recent.delete(recent.keys().next().value!);
-    recent.set(header, name);
-  }
-  return name;
+  return recent.get(header, () => parse(header));
 }
 
 /** How many parsed headers are kept now (for the test of the bound). */
-export const rememberedDeviceNames = (): number => recent.size;
+export const rememberedDeviceNames = (): number => recent.size();
 
 function parse(header: string): DeviceName {
   const parsed = Bowser.parse(header);

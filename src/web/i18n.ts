@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import { headerMemo } from '../header-memo.js';
 import { en, format, type MessageKey } from './messages.js';
 import { es } from './messages.es.js';
 
@@ -27,17 +28,24 @@ export function createTranslations(options: {
     translators.set(locale, (key, params) => format(table[key] ?? key, params));
   }
 
+  // The browser's best match for recent Accept-Language headers: every page asks for it.
+  const negotiated = headerMemo<string>(200, 512);
+
   /** The host's choice when it names a locale we have; else the browser's best match; else English. */
   function localeOf(req: Request): string {
     const chosen = options.locale?.(req);
     if (chosen && tables.has(chosen)) return chosen;
-    const accepted = req.acceptsLanguages(...supported);
-    return typeof accepted === 'string' ? accepted : 'en';
+    return negotiated.get(req.headers['accept-language'], () => {
+      const accepted = req.acceptsLanguages(...supported);
+      return typeof accepted === 'string' ? accepted : 'en';
+    });
   }
 
   return {
     supported,
     localeOf,
+    /** How many Accept-Language headers are kept with their match now (for the test of the bound). */
+    rememberedLanguageHeaders: (): number => negotiated.size(),
     translator: (locale: string): Translate => translators.get(locale) ?? translators.get('en')!,
   };
 }
