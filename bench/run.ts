@@ -29,7 +29,7 @@ const smoke = process.argv.includes('--smoke') || process.env.BENCH_SMOKE === '1
 // machine's rates (150-300 sign-ins/s per app): twice that, as enrolling is quick.
 const plan = smoke
   ? { connections: 4, warmupSeconds: 0.3, rounds: 2, roundSeconds: 0.5, commandSample: 200, flowConcurrency: 2, flowRounds: 1, flowSeconds: 0.5, flowWarmupSeconds: 0.5, pbkdf2Rounds: 1, pbkdf2Seconds: 2, flowPool: 1_000, commandSignIns: 4, enrolled: 200, pending: 2_000, pendingTtl: 1, resetOthers: [1_000, 10_000], resetRepeats: 3, dryRunPeople: 2_000, dryRunRuns: 1 }
-  : { connections: 32, warmupSeconds: 3, rounds: 16, roundSeconds: 1, commandSample: 5_000, flowConcurrency: 16, flowRounds: 3, flowSeconds: 4, flowWarmupSeconds: 15, pbkdf2Rounds: 4, pbkdf2Seconds: 4, flowPool: 40_000, commandSignIns: 50, enrolled: 10_000, pending: 100_000, pendingTtl: 3, resetOthers: [1_000, 1_000_000], resetRepeats: 7, dryRunPeople: 10_000, dryRunRuns: 5 };
+  : { connections: 32, warmupSeconds: 3, rounds: 40, roundSeconds: 1, commandSample: 5_000, flowConcurrency: 16, flowRounds: 3, flowSeconds: 4, flowWarmupSeconds: 15, pbkdf2Rounds: 4, pbkdf2Seconds: 4, flowPool: 40_000, commandSignIns: 50, enrolled: 10_000, pending: 100_000, pendingTtl: 3, resetOthers: [1_000, 1_000_000], resetRepeats: 7, dryRunPeople: 10_000, dryRunRuns: 5 };
 
 const ENCRYPTION_KEY = 'b'.repeat(64);
 type Client = RedisClientType<any, any, any, any, any>;
